@@ -1,0 +1,1 @@
+export { ContentStore, BlobWriter, type BlobInfo, type Expected } from './content-store.js';

@@ -1,0 +1,313 @@
+/**
+ * Images: records in SQLite (`images`, `image_refs`), bytes in the content store, unpacked
+ * layers in the snapshotter. An image's id is its config digest, as Docker's.
+ *
+ * An image is inserted only after its config, manifest and layer blobs are stored and its layers
+ * unpacked, in one transaction with its references; a crash before that leaves only blobs and
+ * snapshots that nothing references, which `gc` removes.
+ */
+import type { Readable } from 'node:stream';
+import { migrate, type Db } from '../state/index.js';
+import type { ContentStore } from '../content/index.js';
+import type { Snapshotter } from '../snapshots/index.js';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../util/errors.js';
+import type { Digest } from '../util/digest.js';
+import {
+  parseReference,
+  withDefaultTag,
+  formatReference,
+  familiarString,
+  type Reference,
+} from '../util/reference.js';
+import type { Logger } from '../util/log.js';
+import { chainIds } from './chain-id.js';
+import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
+
+export interface LayerRecord {
+  /** Blob digest of the layer as stored (compressed or not). */
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly size: number;
+  readonly diffId: Digest;
+}
+
+export interface ImageRecord {
+  readonly id: Digest;
+  readonly manifestDigest: Digest | null;
+  readonly created: string;
+  /** Sum of the uncompressed layer sizes. */
+  readonly size: number;
+  readonly layers: readonly LayerRecord[];
+  readonly config: ImageConfig;
+  /** When the image was last tagged (Docker's Metadata.LastTagTime). */
+  readonly lastTagTime: string | null;
+  readonly parent: string | null;
+}
+
+export interface ImageRef {
+  /** Normalized: `docker.io/library/busybox:latest` or `…@sha256:…`. */
+  readonly name: string;
+  readonly imageId: Digest;
+}
+
+/** Unpacks one layer blob into an empty directory (see util/tar applyLayer). */
+export type LayerUnpacker = (blob: Readable, mediaType: string, dir: string) => Promise<void>;
+
+const migrations = [
+  {
+    sql: `CREATE TABLE images (
+      id TEXT PRIMARY KEY,
+      manifest_digest TEXT,
+      created TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      layers TEXT NOT NULL,
+      config TEXT NOT NULL,
+      last_tag_time TEXT,
+      parent TEXT
+    );
+    CREATE TABLE image_refs (
+      name TEXT PRIMARY KEY,
+      image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+    );
+    CREATE INDEX image_refs_image ON image_refs(image_id);`,
+  },
+];
+
+interface ImageRow {
+  id: string;
+  manifest_digest: string | null;
+  created: string;
+  size: number;
+  layers: string;
+  config: string;
+  last_tag_time: string | null;
+  parent: string | null;
+}
+
+function toRecord(r: ImageRow): ImageRecord {
+  return {
+    id: r.id as Digest,
+    manifestDigest: r.manifest_digest as Digest | null,
+    created: r.created,
+    size: r.size,
+    layers: JSON.parse(r.layers) as LayerRecord[],
+    config: JSON.parse(r.config) as ImageConfig,
+    lastTagTime: r.last_tag_time,
+    parent: r.parent,
+  };
+}
+
+export interface NewImage {
+  readonly config: ImageConfig;
+  readonly layers: readonly LayerRecord[];
+  readonly manifestMediaType?: string;
+  readonly refs?: readonly Reference[];
+  readonly parent?: string | null;
+}
+
+export class ImageStore {
+  constructor(
+    private readonly db: Db,
+    private readonly content: ContentStore,
+    private readonly snapshots: Snapshotter,
+    private readonly unpack: LayerUnpacker,
+    private readonly log: Logger,
+  ) {}
+
+  init(): void {
+    migrate(this.db, 'images', migrations);
+  }
+
+  list(): ImageRecord[] {
+    return (this.db.prepare('SELECT * FROM images ORDER BY created DESC').all() as ImageRow[]).map(toRecord);
+  }
+
+  get(id: Digest): ImageRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  refs(): ImageRef[] {
+    return (this.db.prepare('SELECT name, image_id FROM image_refs ORDER BY name').all() as { name: string; image_id: string }[]).map(
+      (r) => ({ name: r.name, imageId: r.image_id as Digest }),
+    );
+  }
+
+  refsOf(id: Digest): string[] {
+    return (this.db.prepare('SELECT name FROM image_refs WHERE image_id = ? ORDER BY name').all(id) as { name: string }[]).map((r) => r.name);
+  }
+
+  /**
+   * Finds an image the way Docker does: a reference (`busybox`, `busybox:1`, `x@sha256:…`), a full
+   * id (`sha256:<hex>` or `<hex>`), or a unique id prefix.
+   */
+  resolve(nameOrId: string): ImageRecord {
+    const found = this.tryResolve(nameOrId);
+    if (!found) throw new NotFoundError(`No such image: ${nameOrId}`);
+    return found;
+  }
+
+  tryResolve(nameOrId: string): ImageRecord | undefined {
+    const hex = nameOrId.startsWith('sha256:') ? nameOrId.slice(7) : nameOrId;
+    if (/^[a-f0-9]{64}$/.test(hex)) {
+      const img = this.get(`sha256:${hex}` as Digest);
+      if (img) return img;
+    }
+    let ref: Reference | undefined;
+    try {
+      ref = withDefaultTag(parseReference(nameOrId));
+    } catch {
+      ref = undefined;
+    }
+    if (ref) {
+      const row = this.db.prepare('SELECT image_id FROM image_refs WHERE name = ?').get(formatReference(ref)) as
+        | { image_id: string }
+        | undefined;
+      if (row) return this.get(row.image_id as Digest);
+      if (ref.digest) {
+        // `name@digest` also matches an image whose manifest digest is that digest.
+        const byManifest = this.db.prepare('SELECT * FROM images WHERE manifest_digest = ?').get(ref.digest) as ImageRow | undefined;
+        if (byManifest) return toRecord(byManifest);
+      }
+    }
+    if (/^[a-f0-9]{1,63}$/.test(hex) && !nameOrId.includes(':')) {
+      const rows = this.db.prepare("SELECT * FROM images WHERE id LIKE ? LIMIT 2").all(`sha256:${hex}%`) as ImageRow[];
+      if (rows.length === 1) return toRecord(rows[0]!);
+      if (rows.length > 1) throw new ConflictError(`multiple IDs found with provided prefix: ${nameOrId}`);
+    }
+    return undefined;
+  }
+
+  /** Stores config and manifest blobs and inserts the image with its references. */
+  async add(img: NewImage): Promise<ImageRecord> {
+    const configBytes = Buffer.from(JSON.stringify(img.config));
+    const configInfo = await this.content.writeBlob(configBytes);
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configInfo.digest, size: configInfo.size },
+      layers: img.layers.map((l): Descriptor => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    };
+    const manifestInfo = await this.content.writeBlob(JSON.stringify(manifest));
+    const diffIds = img.layers.map((l) => l.diffId);
+    if (JSON.stringify(diffIds) !== JSON.stringify(img.config.rootfs.diff_ids)) {
+      throw new InvalidArgumentError('image config diff_ids do not match its layers');
+    }
+    let size = 0;
+    const chain = chainIds(diffIds);
+    for (let i = 0; i < img.layers.length; i++) {
+      if (!this.snapshots.has(chain[i]!)) throw new NotFoundError(`layer ${diffIds[i]} is not unpacked`);
+      size += img.layers[i]!.size;
+    }
+    const id = configInfo.digest;
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO images (id, manifest_digest, created, size, layers, config, last_tag_time, parent)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+        )
+        .run(id, manifestInfo.digest, img.config.created ?? now, size, JSON.stringify(img.layers), configBytes.toString(), null, img.parent ?? null);
+      for (const ref of img.refs ?? []) this.setRef(ref, id, now);
+    })();
+    return this.get(id)!;
+  }
+
+  private setRef(ref: Reference, id: Digest, now: string): void {
+    this.db
+      .prepare('INSERT INTO image_refs (name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id')
+      .run(formatReference(ref), id);
+    this.db.prepare('UPDATE images SET last_tag_time = ? WHERE id = ?').run(now, id);
+  }
+
+  /** Points `ref` (default tag `latest`) at the image. Returns the previous image of that name, if any. */
+  tag(id: Digest, target: string): Digest | undefined {
+    const ref = withDefaultTag(parseReference(target));
+    if (ref.digest) throw new InvalidArgumentError('refusing to create a tag with a digest reference');
+    if (!this.get(id)) throw new NotFoundError(`No such image: ${id}`);
+    const name = formatReference(ref);
+    const prev = this.db.prepare('SELECT image_id FROM image_refs WHERE name = ?').get(name) as { image_id: string } | undefined;
+    this.db.transaction(() => this.setRef(ref, id, new Date().toISOString()))();
+    return prev && prev.image_id !== id ? (prev.image_id as Digest) : undefined;
+  }
+
+  /** Removes one reference; returns the familiar name removed. */
+  untag(nameOrRef: string): { name: string; imageId: Digest } {
+    const ref = withDefaultTag(parseReference(nameOrRef));
+    const name = formatReference(ref);
+    const row = this.db.prepare('SELECT image_id FROM image_refs WHERE name = ?').get(name) as { image_id: string } | undefined;
+    if (!row) throw new NotFoundError(`No such image: ${nameOrRef}`);
+    this.db.prepare('DELETE FROM image_refs WHERE name = ?').run(name);
+    return { name: familiarString(ref), imageId: row.image_id as Digest };
+  }
+
+  /** The chain id of the image's top layer (null for an image without layers). */
+  topChainId(img: ImageRecord): string | null {
+    const chain = chainIds(img.layers.map((l) => l.diffId));
+    return chain.length ? chain[chain.length - 1]! : null;
+  }
+
+  /** Makes sure every layer of the image is unpacked, unpacking missing ones from their blobs. */
+  async ensureUnpacked(img: ImageRecord): Promise<string | null> {
+    const chain = chainIds(img.layers.map((l) => l.diffId));
+    for (let i = 0; i < chain.length; i++) {
+      const key = chain[i]!;
+      if (this.snapshots.has(key)) continue;
+      const layer = img.layers[i]!;
+      this.log.info('unpacking layer', { diffId: layer.diffId, chainId: key });
+      await this.snapshots.ensureCommitted(key, i === 0 ? null : chain[i - 1]!, (dir) =>
+        this.unpack(this.content.readStream(layer.digest), layer.mediaType, dir),
+      );
+    }
+    return chain.length ? chain[chain.length - 1]! : null;
+  }
+
+  /** Deletes the image record (the engine checks containers and references first). */
+  delete(id: Digest): void {
+    this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
+  }
+
+  /** Images whose parent is `id` (local build parents). */
+  children(id: Digest): Digest[] {
+    return (this.db.prepare('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map((r) => r.id as Digest);
+  }
+
+  /**
+   * Removes blobs and committed snapshots no image references. `inUse` lists snapshot keys still
+   * needed by containers. Safe to run at any time outside a write of the same content.
+   */
+  async gc(inUse: ReadonlySet<string>): Promise<{ blobs: number; snapshots: number; bytes: number }> {
+    const images = this.list();
+    const liveBlobs = new Set<string>();
+    const liveChains = new Set<string>(inUse);
+    for (const img of images) {
+      liveBlobs.add(img.id);
+      if (img.manifestDigest) liveBlobs.add(img.manifestDigest);
+      for (const l of img.layers) liveBlobs.add(l.digest);
+      for (const c of chainIds(img.layers.map((l) => l.diffId))) liveChains.add(c);
+    }
+    let snapshots = 0;
+    // Remove from the top of each chain down; a parent is removable once its children are gone.
+    let removed = true;
+    while (removed) {
+      removed = false;
+      for (const key of this.snapshots.keys('committed')) {
+        if (liveChains.has(key) || this.snapshots.children(key).length) continue;
+        await this.snapshots.remove(key);
+        snapshots++;
+        removed = true;
+      }
+    }
+    let blobs = 0;
+    let bytes = 0;
+    for (const d of await this.content.list()) {
+      if (liveBlobs.has(d)) continue;
+      const info = await this.content.info(d).catch(() => undefined);
+      await this.content.delete(d);
+      blobs++;
+      bytes += info?.size ?? 0;
+    }
+    return { blobs, snapshots, bytes };
+  }
+
+}

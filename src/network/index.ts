@@ -1,0 +1,1 @@
+export { hostnameFile, hostsFile, resolvConfFor, readHostFile, type NetworkMode } from './etc-files.js';

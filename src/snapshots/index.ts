@@ -1,0 +1,1 @@
+export { Snapshotter, type Mounter, type OverlayMount, type SnapshotKind } from './snapshotter.js';
