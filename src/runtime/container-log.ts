@@ -6,6 +6,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { watch } from 'node:fs';
+import { formatNs, parseRfc3339Ns } from '../util/time.js';
 
 export interface LogRecord {
   readonly stream: 'stdout' | 'stderr';
@@ -20,22 +21,8 @@ const space = 0x20;
 
 /** Converts conmon's timestamp (any offset) to Docker's UTC RFC3339Nano with trailing zeros trimmed. */
 export function toDockerTimestamp(ts: string): { timestamp: string; timeNs: bigint } | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|([+-])(\d{2}):(\d{2}))$/.exec(ts);
-  if (!m) return null;
-  const secs = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) / 1000;
-  let offset = 0;
-  if (m[8] !== 'Z') offset = (m[9] === '-' ? -1 : 1) * (+m[10]! * 3600 + +m[11]! * 60);
-  const frac = (m[7] ?? '').padEnd(9, '0');
-  const utcSecs = secs - offset;
-  const timeNs = BigInt(utcSecs) * 1_000_000_000n + BigInt(frac);
-  return { timestamp: formatNs(timeNs), timeNs };
-}
-
-export function formatNs(ns: bigint): string {
-  const secs = Number(ns / 1_000_000_000n);
-  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-  const iso = new Date(secs * 1000).toISOString().slice(0, 19);
-  return `${iso}${frac ? '.' + frac : ''}Z`;
+  const timeNs = parseRfc3339Ns(ts);
+  return timeNs === null ? null : { timestamp: formatNs(timeNs), timeNs };
 }
 
 /** Parses one line (without its trailing newline). Returns null for a malformed line. */

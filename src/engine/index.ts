@@ -1,0 +1,10 @@
+export { Engine, type EngineOptions, type HostFacts } from './engine.js';
+export { DaemonPaths } from './daemon-paths.js';
+export { EventBus, eventMatches, type EngineEvent, type EventFilters } from './events.js';
+export { ContainerStore } from './container-store.js';
+export type { ContainerRecord } from './container-record.js';
+export type { ContainerConfig, HostConfig, ContainerState, ContainerStatus, RestartPolicy } from './docker-types.js';
+export { ContainerService, type CreateRequest, type WaitCondition, type AttachRequest, type LogsRequest } from './containers/container-service.js';
+export { DetachKeyScanner, parseDetachKeys, type OutputSink, type AttachedStreams } from './containers/attach-bridge.js';
+export { ExecService, type ExecConfig } from './exec/exec-service.js';
+export { ImageService, goArch, type DeleteResult } from './images/image-service.js';
