@@ -116,6 +116,8 @@ export interface AttachOptions {
 }
 
 export interface ImportOptions {
+  /** `-` (the default) sends the body; a URL makes the daemon fetch the archive. */
+  fromSrc?: string;
   repo?: string;
   tag?: string;
   changes?: readonly string[];
@@ -213,6 +215,13 @@ export class EngineClient {
     const buf = await readBody(r.res);
     if (s >= 200 && s < 300) throw new ApiError(s, 'the daemon did not upgrade the connection for a raw stream');
     throw ApiError.fromBody(s, buf);
+  }
+
+  /** GET an object's JSON by API path (networks, volumes …), keeping the daemon's text. */
+  async rawGet(p: string, query?: Query): Promise<{ value: unknown; raw: string }> {
+    const res = await this.request('GET', p, query ? { query } : {});
+    const raw = (await readBody(res)).toString('utf8');
+    return { value: JSON.parse(raw) as unknown, raw };
   }
 
   // --- system ---
@@ -428,7 +437,7 @@ export class EngineClient {
   async *imageImport(source: Readable | Buffer, opts: ImportOptions = {}): AsyncGenerator<JsonMessage> {
     const res = await this.request('POST', '/images/create', {
       query: {
-        fromSrc: '-',
+        fromSrc: opts.fromSrc || '-',
         repo: opts.repo || undefined,
         tag: opts.tag || undefined,
         message: opts.message || undefined,

@@ -157,6 +157,11 @@ export function toGoJson(v: unknown): string {
   return JSON.stringify(v === undefined ? null : v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x)) ?? 'null';
 }
 
+/** json.Marshal with its default HTML escaping (`<` → `\u003c`), as MarshalJSON methods produce. */
+export function toGoJsonEscaped(v: unknown): string {
+  return toGoJson(v).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
 /** strings.Title: upper-cases letters that start a word. */
 export function goTitle(s: string): string {
   let prev = ' ';
@@ -191,7 +196,7 @@ const builtins: Array<[string, FuncSpec]> = [
 ];
 
 const dockerFuncs: Array<[string, FuncSpec]> = [
-  ['json', { fn: (v) => toGoJson(isGoStruct(v) && typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as unknown as { toJSON: () => unknown }).toJSON() : v), params: ['any'] }],
+  ['json', { fn: (v) => (isGoStruct(v) && typeof (v as { goJSON?: unknown }).goJSON === 'function' ? (v as unknown as { goJSON: () => string }).goJSON() : toGoJson(v)), params: ['any'] }],
   ['split', { fn: (s, sep) => goSplit(s as string, sep as string), params: ['string', 'string'] }],
   ['join', { fn: (a, sep) => (a as string[]).join(sep as string), params: ['strings', 'string'] }],
   ['title', { fn: (s) => goTitle(s as string), params: ['string'] }],

@@ -8,7 +8,7 @@ import { parse, type ParsedTemplate } from './parser.js';
 
 export { TemplateParseError } from './parser.js';
 export { TemplateExecError, type MissingKey } from './exec.js';
-export { defaultFuncs, headerFuncs, toGoJson, type FuncMap, type FuncSpec } from './funcs.js';
+export { defaultFuncs, headerFuncs, toGoJson, toGoJsonEscaped, type FuncMap, type FuncSpec } from './funcs.js';
 export { formatValue, goQuote, type GoStruct } from './go-fmt.js';
 
 export class Template {
