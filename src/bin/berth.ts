@@ -15,6 +15,15 @@ const code = await main(process.argv.slice(2), {
     process.on(sig, handler);
     return () => process.off(sig, handler);
   },
+  ...(process.stdin.isTTY
+    ? {
+        setRawTerminal: (raw: boolean) => {
+          process.stdin.setRawMode(raw);
+          // libuv's raw mode keeps output processing (\n → \r\n); docker's does not.
+          if (raw) process.getBuiltinModule?.('node:child_process')?.spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+        },
+      }
+    : {}),
   onResize: (handler: () => void) => {
     process.stdout.on('resize', handler);
     return () => process.stdout.off('resize', handler);

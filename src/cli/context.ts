@@ -36,6 +36,11 @@ export interface CliContext {
   now(): number;
   /** Reads a local file (env files, label files, seccomp profiles); tests replace it. */
   readFile(path: string): Promise<Buffer>;
+  /**
+   * Puts the terminal on stdin in raw mode (as cfmakeraw: no echo, no signals, no output
+   * processing) or restores it. Absent when stdin is not a terminal.
+   */
+  setRawTerminal?(raw: boolean): void;
 }
 
 /** Exit with `code`, after printing `message` (if any) to stderr, as docker's StatusError. */

@@ -26,6 +26,7 @@ export interface MainDeps {
   onResize?(handler: () => void): () => void;
   now?(): number;
   readFile?(path: string): Promise<Buffer>;
+  setRawTerminal?(raw: boolean): void;
   /** Replaces the real client (tests). */
   makeClient?(hosts: readonly string[]): Promise<import('../api/client/index.js').EngineClient>;
 }
@@ -69,6 +70,8 @@ function commandHelp(used: readonly string[], def: CommandDef, impl: CommandImpl
   const aliases = aliasList(def);
   if (aliases.length > 1) s += `\nAliases:\n  ${aliases.map((a) => `${progName} ${a}`).join(', ')}\n`;
   const visible = impl.flags.filter((f) => !f.hidden);
+  // Where -h means something else (run, create), docker lists --help itself.
+  if (visible.some((f) => f.short === 'h')) visible.push({ name: 'help', kind: 'bool', usage: 'Print usage' });
   if (visible.length > 0) s += `\nOptions:\n${flagUsages(visible)}`;
   return s;
 }
@@ -173,6 +176,7 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
     version: deps.version,
     now: deps.now ?? Date.now,
     readFile: deps.readFile ?? (async (p) => (await import('node:fs/promises')).readFile(p)),
+    ...(deps.setRawTerminal ? { setRawTerminal: deps.setRawTerminal } : {}),
   };
   try {
     const code = await impl.run(ctx, f);

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ApiError, StreamError } from './errors.js';
 import { resolveHost, type DaemonAddress } from './host.js';
-import { jsonStream } from './json-stream.js';
+import { jsonStream, jsonTexts } from './json-stream.js';
 import { checkStatus, readBody, Transport, type HijackedConnection } from './transport.js';
 import type {
   ContainerCreateBody,
@@ -252,11 +252,23 @@ export class EngineClient {
 
   /** `GET /events`: yields events until the stream ends or `signal` aborts. */
   async *events(opts: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal } = {}): AsyncGenerator<EventMessage> {
+    for await (const { event } of this.eventsRaw(opts)) yield event;
+  }
+
+  /**
+   * Events with their JSON text, and `timeNano` exact: it exceeds 2^53, so a JS number
+   * loses its last digits.
+   */
+  async *eventsRaw(opts: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal } = {}): AsyncGenerator<{ event: EventMessage; raw: string; timeNano: bigint }> {
     const res = await this.request('GET', '/events', {
       query: { since: opts.since, until: opts.until, filters: encodeFilters(opts.filters) },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    yield* jsonStream<EventMessage>(res);
+    for await (const raw of jsonTexts(res)) {
+      const event = JSON.parse(raw) as EventMessage;
+      const m = /"timeNano"\s*:\s*(\d+)/.exec(raw);
+      yield { event, raw, timeNano: m ? BigInt(m[1]!) : BigInt(event.time ?? 0) * 1_000_000_000n };
+    }
   }
 
   // --- containers ---

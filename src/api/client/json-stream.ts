@@ -61,13 +61,16 @@ export class JsonSplitter {
   }
 }
 
-/** Yields each JSON value of a response body as it arrives. */
-export async function* jsonStream<T = unknown>(src: Readable): AsyncGenerator<T> {
+/** Yields the text of each JSON value of a response body as it arrives. */
+export async function* jsonTexts(src: Readable): AsyncGenerator<string> {
   const dec = new StringDecoder('utf8');
   const split = new JsonSplitter();
-  for await (const chunk of src) {
-    for (const text of split.push(dec.write(chunk as Buffer))) yield JSON.parse(text) as T;
-  }
-  for (const text of split.push(dec.end())) yield JSON.parse(text) as T;
+  for await (const chunk of src) yield* split.push(dec.write(chunk as Buffer));
+  yield* split.push(dec.end());
   if (split.incomplete) throw new SyntaxError('unexpected end of JSON input');
+}
+
+/** Yields each JSON value of a response body as it arrives. */
+export async function* jsonStream<T = unknown>(src: Readable): AsyncGenerator<T> {
+  for await (const text of jsonTexts(src)) yield JSON.parse(text) as T;
 }

@@ -27,10 +27,16 @@ export const psCommand: CommandImpl = {
     const format = containerFormat(userFormat, quiet, size);
     if (userFormat !== '') {
       // Docker checks the template up front (even with no containers) and asks for sizes when it uses .Size.
+      let tmpl;
       try {
-        parseFormat(templateText(format, defaultContainerTable)).execute(new ContainerContext(emptySummary, true));
+        tmpl = parseFormat(templateText(format, defaultContainerTable));
       } catch (err) {
-        throw new StatusError(1, err instanceof FormatError ? err.message : `template parsing error: ${(err as Error).message}`);
+        throw new StatusError(1, `failed to parse template: ${(err as Error).message.replace(/^template parsing error: /, '')}`);
+      }
+      try {
+        tmpl.execute(new ContainerContext(emptySummary, true));
+      } catch (err) {
+        throw new StatusError(1, `failed to execute template: ${(err as Error).message}`);
       }
       if (!quiet && !size && !f.changed('size') && /\.Size\b/.test(userFormat)) size = true;
     }

@@ -113,7 +113,7 @@ export const runCommand: CommandImpl = {
       cfg.AttachStderr = false;
       cfg.StdinOnce = false;
     }
-    const sigProxy = f.bool('sig-proxy') && !tty;
+    const sigProxy = f.bool('sig-proxy');
     const autoRemove = cfg.HostConfig.AutoRemove === true;
     const client = await ctx.client();
 

@@ -87,13 +87,17 @@ export function streamHijacked(ctx: CliContext, opts: StreamOptions): StreamSess
   }
   let restored = false;
   let raw = false;
+  const setRaw = (on: boolean) => {
+    if (ctx.setRawTerminal) ctx.setRawTerminal(on);
+    else stdin?.setRawMode?.(on);
+  };
   const restore = () => {
     if (restored) return;
     restored = true;
-    if (raw && stdin?.setRawMode) stdin.setRawMode(false);
+    if (raw) setRaw(false);
   };
-  if (stdin && tty && stdin.isTTY && stdin.setRawMode) {
-    stdin.setRawMode(true);
+  if (stdin && tty && stdin.isTTY && (ctx.setRawTerminal || stdin.setRawMode)) {
+    setRaw(true);
     raw = true;
   }
 
@@ -143,7 +147,10 @@ export function streamHijacked(ctx: CliContext, opts: StreamOptions): StreamSess
     stdin.off('error', onEnd);
     stdin.pause();
   };
-  if (stdin) {
+  if (!stdin) {
+    // Nothing to send: docker half-closes at once.
+    conn.closeWrite();
+  } else {
     inputOn = true;
     stdin.on('data', onData);
     stdin.on('end', onEnd);
@@ -193,6 +200,7 @@ export function monitorTtySize(ctx: CliContext, resize: (h: number, w: number) =
         await new Promise((r) => setTimeout(r, 10 * (i + 1)));
       }
     }
+    ctx.stderr.write('failed to resize tty, using default size\n');
   })();
   return ctx.onResize(() => {
     once().catch(() => undefined);

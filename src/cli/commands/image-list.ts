@@ -21,7 +21,7 @@ export const imagesCommand: CommandImpl = {
     const client = await ctx.client();
     const images = await client.imageList({ all: f.bool('all'), filters });
     const digests = f.bool('digests');
-    const rows = imageRows(images, { trunc: !f.bool('no-trunc'), digests, now: ctx.now() });
+    const rows = imageRows(images, { trunc: !f.bool('no-trunc'), digests, format: f.string('format'), now: ctx.now() });
     try {
       await writeOut(ctx.stdout, renderList(rows, { format: imageFormat(f.string('format'), f.bool('quiet'), digests), defaultTable: defaultImageTable, headers: imageHeaders }));
     } catch (err) {

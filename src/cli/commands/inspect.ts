@@ -3,7 +3,7 @@ import { ApiError, type EngineClient } from '../../api/client/index.js';
 import type { CommandImpl } from '../command.js';
 import { StatusError, writeOut, type CliContext } from '../context.js';
 import type { FlagSpec } from '../flags/flag-set.js';
-import { indentJson } from '../format/json-indent.js';
+import { compactJson, indentJson } from '../format/json-indent.js';
 import { formatFlag } from './common-flags.js';
 
 type Getter = (ref: string) => Promise<{ raw: string }>;
@@ -13,12 +13,12 @@ export async function inspectAll(ctx: CliContext, refs: readonly string[], forma
   const errs: string[] = [];
   const raws: string[] = [];
   let tmpl: import('../template/index.js').Template | null = null;
-  if (format !== '') {
+  if (format !== '' && format !== 'json') {
     const t = await import('../template/index.js');
     try {
-      tmpl = t.Template.parse(format === 'json' ? '{{json .}}' : format);
+      tmpl = t.Template.parse(format);
     } catch (err) {
-      throw new StatusError(1, `template parsing error: ${(err as Error).message}`);
+      throw new StatusError(64, `template parsing error: ${(err as Error).message}`);
     }
   }
   let out = '';
@@ -40,7 +40,9 @@ export async function inspectAll(ctx: CliContext, refs: readonly string[], forma
       errs.push(`template parsing error: ${(err as Error).message}`);
     }
   }
-  if (!tmpl) out = raws.length === 0 ? '[]\n' : indentJson(`[${raws.join(',')}]`) + '\n';
+  if (format === '') out = raws.length === 0 ? '[]\n' : indentJson(`[${raws.join(',')}]`) + '\n';
+  else if (format === 'json') out = `[${raws.map(compactJson).join(',')}]\n`;
+  else if (out === '') out = '\n';
   await writeOut(ctx.stdout, out);
   if (errs.length) throw new StatusError(1, errs.join('\n'));
 }
@@ -89,7 +91,7 @@ export const inspectCommand: CommandImpl = {
   args: { min: 1 },
   async run(ctx, f) {
     const type = f.string('type');
-    if (type !== '' && !objectTypes.includes(type)) throw new StatusError(1, `"${type}" is not a valid value for --type`);
+    if (type !== '' && !objectTypes.includes(type)) throw new StatusError(1, `unknown type: ${JSON.stringify(type)}: must be one of ${objectTypes.map((t) => JSON.stringify(t)).join(', ')}`);
     const client = await ctx.client();
     const kinds = getters(client, f.bool('size')).filter(([k]) => type === '' || k === type);
     await inspectAll(ctx, f.args, f.string('format'), async (ref) => {

@@ -8,9 +8,9 @@ import { filterFlag, filtersFrom, formatFlag } from './common-flags.js';
 import { toApiTimestamp } from './timestamps.js';
 
 /** docker's default event line: `TIME TYPE ACTION ID (k=v, …)`. */
-export function eventLine(e: EventMessage): string {
+export function eventLine(e: EventMessage, timeNano: bigint = BigInt(e.timeNano ?? 0)): string {
   let s = '';
-  if (e.timeNano) s += `${rfc3339NanoFixed(BigInt(e.timeNano))} `;
+  if (timeNano) s += `${rfc3339NanoFixed(timeNano)} `;
   else if (e.time) s += `${rfc3339NanoFixed(BigInt(e.time) * 1_000_000_000n)} `;
   s += `${e.Type} ${e.Action} ${e.Actor?.ID ?? ''}`;
   const attrs = e.Actor?.Attributes ?? {};
@@ -30,33 +30,39 @@ export class EventContext implements GoStruct {
   readonly Actor: { ID: string; Attributes: Record<string, string> };
   readonly Scope: string;
   readonly Time: number;
-  readonly TimeNano: number;
+  readonly TimeNano: bigint;
 
-  constructor(private readonly e: EventMessage) {
+  constructor(
+    private readonly e: EventMessage,
+    timeNano: bigint = BigInt(e.timeNano ?? 0),
+  ) {
     this.Status = e.status ?? '';
     this.ID = e.id ?? '';
     this.From = e.from ?? '';
     this.Type = e.Type;
     this.Action = e.Action;
-    this.Actor = { ID: e.Actor?.ID ?? '', Attributes: e.Actor?.Attributes ?? {} };
+    const attrs = e.Actor?.Attributes ?? {};
+    this.Actor = { ID: e.Actor?.ID ?? '', Attributes: Object.fromEntries(Object.keys(attrs).sort().map((k) => [k, attrs[k]!])) };
     this.Scope = e.scope ?? '';
     this.Time = e.time;
-    this.TimeNano = e.timeNano;
+    this.TimeNano = timeNano;
   }
 
   goJSON(): string {
     const e = this.e;
-    return toGoJson({
+    const text = toGoJson({
       ...(e.status ? { status: e.status } : {}),
       ...(e.id ? { id: e.id } : {}),
       ...(e.from ? { from: e.from } : {}),
       Type: e.Type,
       Action: e.Action,
-      Actor: { ID: this.Actor.ID, Attributes: this.Actor.Attributes },
+      Actor: this.Actor,
       scope: this.Scope,
       time: e.time,
-      timeNano: e.timeNano,
+      timeNano: 0,
     });
+    // Exact nanoseconds (beyond what a JS number holds).
+    return text.replace(/"timeNano":0}$/, `"timeNano":${this.TimeNano}}`);
   }
 }
 
@@ -91,15 +97,15 @@ export const eventsCommand: CommandImpl = {
     const abort = new AbortController();
     const off = [ctx.onSignal('SIGINT', () => abort.abort()), ctx.onSignal('SIGTERM', () => abort.abort())];
     try {
-      for await (const e of client.events({ ...(since ? { since } : {}), ...(until ? { until } : {}), filters: filtersFrom(f.list('filter')), signal: abort.signal })) {
+      for await (const { event: e, timeNano } of client.eventsRaw({ ...(since ? { since } : {}), ...(until ? { until } : {}), filters: filtersFrom(f.list('filter')), signal: abort.signal })) {
         let text: string;
         if (tmpl) {
           try {
-            text = tmpl.execute(new EventContext(e)) + '\n';
+            text = tmpl.execute(new EventContext(e, timeNano)) + '\n';
           } catch (err) {
             throw new StatusError(1, `template parsing error: ${(err as Error).message}`);
           }
-        } else text = eventLine(e);
+        } else text = eventLine(e, timeNano);
         await writeOut(ctx.stdout, text);
       }
     } catch (err) {

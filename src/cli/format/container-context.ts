@@ -21,6 +21,7 @@ export const containerHeaders: Readonly<Record<string, string>> = {
   Mounts: 'MOUNTS',
   LocalVolumes: 'LOCAL VOLUMES',
   Networks: 'NETWORKS',
+  Platform: 'PLATFORM',
 };
 
 /** The format docker uses for `ps` with the given flags. */
@@ -97,6 +98,21 @@ export function displayablePorts(input: readonly Port[]): string {
     result.push(formGroup(k, g.first, g.last));
   }
   return [...result, ...hostMappings].join(', ');
+}
+
+/** An OCI platform: prints as `os/arch[/variant]`, marshals as the descriptor's object. */
+export class PlatformValue implements GoStruct {
+  readonly goTypeName = '*formatter.Platform';
+
+  constructor(private readonly p: Record<string, unknown>) {}
+
+  toString(): string {
+    return [this.p.os, this.p.architecture, this.p.variant].filter((x) => typeof x === 'string' && x !== '').join('/');
+  }
+
+  toJSON(): Record<string, unknown> {
+    return this.p;
+  }
 }
 
 export class ContainerContext implements GoStruct {
@@ -189,6 +205,12 @@ export class ContainerContext implements GoStruct {
     return String((this.c.Mounts ?? []).filter((m) => m.Driver === 'local').length);
   }
 
+  /** The image's platform when the daemon reports it (API 1.46+), else nil. */
+  Platform(): PlatformValue | null {
+    const p = (this.c as { ImageManifestDescriptor?: { platform?: Record<string, unknown> } }).ImageManifestDescriptor?.platform;
+    return p ? new PlatformValue(p) : null;
+  }
+
   Networks(): string {
     return Object.keys(this.c.NetworkSettings?.Networks ?? {})
       .sort()
@@ -200,7 +222,7 @@ export class ContainerContext implements GoStruct {
     return toGoJsonEscaped(this.fields());
   }
 
-  private fields(): Record<string, string> {
+  private fields(): Record<string, unknown> {
     return {
       Command: this.Command(),
       CreatedAt: this.CreatedAt(),
@@ -211,6 +233,7 @@ export class ContainerContext implements GoStruct {
       Mounts: this.Mounts(),
       Names: this.Names(),
       Networks: this.Networks(),
+      Platform: this.Platform(),
       Ports: this.Ports(),
       RunningFor: this.RunningFor(),
       Size: this.Size(),

@@ -16,7 +16,7 @@ export const imageHeaders: Readonly<Record<string, string>> = {
   CreatedAt: 'CREATED AT',
   Size: 'SIZE',
   Containers: 'CONTAINERS',
-  VirtualSize: 'VIRTUAL SIZE',
+  VirtualSize: 'SIZE',
   SharedSize: 'SHARED SIZE',
   UniqueSize: 'UNIQUE SIZE',
 };
@@ -118,7 +118,9 @@ function isDangling(img: ImageSummary): boolean {
 }
 
 /** One row per repository:tag (and per digest with --digests), as docker lays images out. */
-export function imageRows(images: readonly ImageSummary[], opts: { trunc: boolean; digests: boolean; now?: number }): ImageContext[] {
+export function imageRows(images: readonly ImageSummary[], opts: { trunc: boolean; digests: boolean; format?: string; now?: number }): ImageContext[] {
+  // Tagged rows show digests when asked for or when the template prints them (docker's needDigest).
+  const needDigest = opts.digests || (opts.format ?? '').includes('{{.Digest}}');
   const now = opts.now ?? Date.now();
   const rows: ImageContext[] = [];
   for (const img of images) {
@@ -144,7 +146,7 @@ export function imageRows(images: readonly ImageSummary[], opts: { trunc: boolea
     for (const [repo, tags] of repoTags) {
       let digests = repoDigests.get(repo) ?? [];
       repoDigests.delete(repo);
-      if (!opts.digests) digests = [];
+      if (!needDigest) digests = [];
       for (const tag of tags) {
         if (digests.length === 0) add(repo, tag, '<none>');
         else for (const d of digests) add(repo, tag, d);

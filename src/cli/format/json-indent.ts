@@ -60,3 +60,23 @@ export function indentJson(src: string, prefix = '', indent = '    '): string {
   }
   return out;
 }
+
+/** Go's json.Compact: drops insignificant whitespace. */
+export function compactJson(src: string): string {
+  let out = '';
+  let inString = false;
+  let escaped = false;
+  for (const c of src) {
+    if (inString) {
+      out += c;
+      if (escaped) escaped = false;
+      else if (c === '\\') escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') continue;
+    if (c === '"') inString = true;
+    out += c;
+  }
+  return out;
+}

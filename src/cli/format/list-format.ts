@@ -42,9 +42,9 @@ export function parseFormat(text: string): Template {
 export function headerContext(headers: Readonly<Record<string, string>>): object {
   const proto = {
     goTypeName: 'formatter.SubHeaderContext',
+    // Docker's header row shows a label column under the label's own name.
     Label(name: string): string {
-      const parts = String(name).split('.');
-      return parts[parts.length - 1]!.replace(/[-_]/g, ' ').toUpperCase();
+      return String(name);
     },
   };
   return Object.assign(Object.create(proto) as object, headers);

@@ -202,7 +202,7 @@ const dockerFuncs: Array<[string, FuncSpec]> = [
   ['title', { fn: (s) => goTitle(s as string), params: ['string'] }],
   ['lower', { fn: (s) => (s as string).toLowerCase(), params: ['string'] }],
   ['upper', { fn: (s) => (s as string).toUpperCase(), params: ['string'] }],
-  ['pad', { fn: (s, b, a) => ' '.repeat(Math.max(0, b as number)) + (s as string) + ' '.repeat(Math.max(0, a as number)), params: ['string', 'int', 'int'] }],
+  ['pad', { fn: (s, b, a) => (s === '' ? '' : ' '.repeat(Math.max(0, b as number)) + (s as string) + ' '.repeat(Math.max(0, a as number))), params: ['string', 'int', 'int'] }],
   ['truncate', { fn: (s, n) => truncateBytes(s as string, n as number), params: ['string', 'int'] }],
 ];
 
