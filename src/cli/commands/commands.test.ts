@@ -321,3 +321,23 @@ test('events print docker\'s line format', () => {
     else process.env.TZ = saved;
   }
 });
+
+test('bootstrap refuses a dynamically linked busybox', async () => {
+  const { isDynamicElf } = await import('./image-bootstrap.js');
+  const { readFile } = await import('node:fs/promises');
+  const ls = await readFile('/bin/ls').catch(() => null);
+  if (ls) assert.equal(isDynamicElf(ls.subarray(0, 4096)), true);
+  // A minimal ELF64 little-endian header with one PT_LOAD program header: static.
+  const elf = Buffer.alloc(120);
+  elf.writeUInt32BE(0x7f454c46, 0);
+  elf[4] = 2;
+  elf[5] = 1;
+  elf.writeBigUInt64LE(64n, 0x20);
+  elf.writeUInt16LE(56, 0x36);
+  elf.writeUInt16LE(1, 0x38);
+  elf.writeUInt32LE(1, 64);
+  assert.equal(isDynamicElf(elf), false);
+  elf.writeUInt32LE(3, 64);
+  assert.equal(isDynamicElf(elf), true);
+  assert.equal(isDynamicElf(Buffer.from('#!/bin/sh\n')), false);
+});

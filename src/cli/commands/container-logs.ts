@@ -25,8 +25,14 @@ export const logsCommand: CommandImpl = {
     } catch (err) {
       throw new StatusError(1, (err as Error).message);
     }
+    // Interrupted, docker dies of the signal: the shell sees 130 (SIGINT) or 143 (SIGTERM).
     const abort = new AbortController();
-    const off = [ctx.onSignal('SIGINT', () => abort.abort()), ctx.onSignal('SIGTERM', () => abort.abort())];
+    let interrupted = 0;
+    const stop = (code: number) => () => {
+      interrupted = code;
+      abort.abort();
+    };
+    const off = [ctx.onSignal('SIGINT', stop(130)), ctx.onSignal('SIGTERM', stop(143))];
     try {
       const res = await client.containerLogs(c.Id, {
         stdout: true,
@@ -42,7 +48,7 @@ export const logsCommand: CommandImpl = {
       if (c.Config.Tty) await copyStream(res, ctx.stdout);
       else await demuxStream(res, ctx.stdout, ctx.stderr);
     } catch (err) {
-      if (abort.signal.aborted) return 0;
+      if (abort.signal.aborted) return interrupted;
       throw err;
     } finally {
       off.forEach((o) => o());

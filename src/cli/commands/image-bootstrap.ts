@@ -3,7 +3,7 @@
  * host's static busybox, imported as an image (busybox:latest by default).
  */
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { TarEntry } from '../../util/tar/index.js';
 import type { CommandImpl } from '../command.js';
@@ -69,6 +69,27 @@ export function busyboxEntries(busyboxPath: string, applets: readonly string[], 
   return entries;
 }
 
+/**
+ * True when `head` (the start of an ELF file, with its program headers) names an interpreter
+ * (PT_INTERP): a dynamically linked program, which would not run in the bare image.
+ */
+export function isDynamicElf(head: Buffer): boolean {
+  if (head.length < 52 || head.readUInt32BE(0) !== 0x7f454c46) return false;
+  const is64 = head[4] === 2;
+  const le = head[5] === 1;
+  const u16 = (o: number) => (le ? head.readUInt16LE(o) : head.readUInt16BE(o));
+  const u32 = (o: number) => (le ? head.readUInt32LE(o) : head.readUInt32BE(o));
+  const phoff = is64 ? Number(le ? head.readBigUInt64LE(0x20) : head.readBigUInt64BE(0x20)) : u32(0x1c);
+  const phentsize = u16(is64 ? 0x36 : 0x2a);
+  const phnum = u16(is64 ? 0x38 : 0x2c);
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * phentsize;
+    if (o + 4 > head.length) break;
+    if (u32(o) === 3) return true;
+  }
+  return false;
+}
+
 export const bootstrapCommand: CommandImpl = {
   flags: [{ name: 'busybox', kind: 'string', usage: 'Path of the static busybox binary to use', default: defaultBusybox }],
   args: { min: 1, max: 2 },
@@ -83,6 +104,14 @@ export const bootstrapCommand: CommandImpl = {
       throw new StatusError(1, `busybox not found at ${bb}; install a static busybox or point --busybox at one`);
     }
     if (!info.isFile()) throw new StatusError(1, `${bb} is not a regular file`);
+    const fh = await open(bb, 'r');
+    const head = Buffer.alloc(4096);
+    try {
+      await fh.read(head, 0, head.length, 0);
+    } finally {
+      await fh.close();
+    }
+    if (isDynamicElf(head)) throw new StatusError(1, `${bb} is dynamically linked; the image needs a static busybox (e.g. the busybox-static package)`);
     let applets: string[];
     try {
       const { stdout } = await pexecFile(bb, ['--list-full'], { maxBuffer: 4 * 1024 * 1024 });

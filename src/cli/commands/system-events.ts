@@ -94,8 +94,14 @@ export const eventsCommand: CommandImpl = {
       throw new StatusError(1, (err as Error).message);
     }
     const client = await ctx.client();
+    // Interrupted, docker dies of the signal: the shell sees 130 (SIGINT) or 143 (SIGTERM).
     const abort = new AbortController();
-    const off = [ctx.onSignal('SIGINT', () => abort.abort()), ctx.onSignal('SIGTERM', () => abort.abort())];
+    let interrupted = 0;
+    const stop = (code: number) => () => {
+      interrupted = code;
+      abort.abort();
+    };
+    const off = [ctx.onSignal('SIGINT', stop(130)), ctx.onSignal('SIGTERM', stop(143))];
     try {
       for await (const { event: e, timeNano } of client.eventsRaw({ ...(since ? { since } : {}), ...(until ? { until } : {}), filters: filtersFrom(f.list('filter')), signal: abort.signal })) {
         let text: string;
@@ -109,7 +115,7 @@ export const eventsCommand: CommandImpl = {
         await writeOut(ctx.stdout, text);
       }
     } catch (err) {
-      if (abort.signal.aborted) return 0;
+      if (abort.signal.aborted) return interrupted;
       throw err;
     } finally {
       off.forEach((o) => o());

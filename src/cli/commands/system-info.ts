@@ -144,8 +144,7 @@ export const infoCommand: CommandImpl = {
     let s = `Client:\n Version:    ${version}\n Context:    default\n Debug Mode: ${ctx.debug}\n\nServer:\n`;
     if (!info) {
       await writeOut(ctx.stdout, s);
-      ctx.stderr.write(`ERROR: ${serverErr!.message}\n`);
-      throw new StatusError(1, 'errors pretty printing info');
+      throw new StatusError(1, serverErr!.message);
     }
     s += serverInfoText(info, ctx.debug);
     await writeOut(ctx.stdout, s);
