@@ -5,6 +5,14 @@
 import { main } from '../cli/main.js';
 import type { SignalName } from '../cli/context.js';
 
+// A reader that went away (`berth logs x | head -1`): leave quietly, as a Go program dies of SIGPIPE.
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+}
+
 const code = await main(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,
