@@ -121,6 +121,7 @@ export class Engine {
       paths: this.paths,
       log: log.child({ subsystem: 'exec' }),
       connectAttach: options.connectAttach,
+      nofileHardLimit: host.nofileHardLimit,
     });
     this.images = new ImageService(this.imageStore, this.content, this.snapshots, this.containerStore, options.unpackLayer, this.events, log.child({ subsystem: 'images' }));
   }

@@ -10,7 +10,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError, errorMessage } from
 import { newId } from '../../util/ids.js';
 import type { Logger } from '../../util/log.js';
 import type { Conmon } from '../../runtime/index.js';
-import { resolveUser } from '../../runtime/spec/index.js';
+import { resolveUser, resolveRlimits, serializeOciJson } from '../../runtime/spec/index.js';
 import { readFileInRoot } from '../../util/fs-in-root.js';
 import type { EventBus } from '../events.js';
 import type { DaemonPaths } from '../daemon-paths.js';
@@ -51,6 +51,8 @@ export interface ExecServiceDeps {
   readonly paths: DaemonPaths;
   readonly log: Logger;
   readonly connectAttach: (path: string) => Promise<Duplex>;
+  /** The daemon's RLIMIT_NOFILE hard limit, to rebuild the container's rlimits exactly. */
+  readonly nofileHardLimit: number;
 }
 
 export class ExecService {
@@ -121,7 +123,7 @@ export class ExecService {
     await mkdir(e.dir, { recursive: true, mode: 0o700 });
     const specPath = join(e.dir, 'process.json');
     try {
-      await writeFile(specPath, JSON.stringify(await this.processSpec(e, ctr.Id, tty, opts.consoleSize ?? cfg.ConsoleSize ?? null)));
+      await writeFile(specPath, serializeOciJson(await this.processSpec(e, ctr.Id, tty, opts.consoleSize ?? cfg.ConsoleSize ?? null)));
     } catch (err) {
       e.exitCode = 126;
       await rm(e.dir, { recursive: true, force: true });
@@ -197,6 +199,11 @@ export class ExecService {
     if (e.config.User && !(e.config.Env ?? []).some((x) => x.startsWith('HOME='))) env = mergeEnv(env, [`HOME=${user.home}`]);
     const spec: Record<string, unknown> = {
       ...base.process,
+      // Parsed JSON cannot hold RLIM_INFINITY (2^64-1) exactly: rebuild the limits from the config.
+      rlimits: resolveRlimits({
+        hostNofileHardLimit: this.d.nofileHardLimit,
+        ulimits: (ctr.HostConfig.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+      }),
       terminal: tty,
       args: e.config.Cmd,
       env,

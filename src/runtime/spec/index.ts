@@ -43,5 +43,5 @@ export {
 export { buildResources, defaultDeviceRules, type ResourcesInput } from './resources.js';
 export { resolveRlimits, parseUlimit, validateUlimit, ulimitNames, defaultNofile, type Ulimit, type RlimitOptions } from './rlimits.js';
 export { validateSysctls, defaultNetworkSysctls, type SysctlNamespaces } from './sysctls.js';
-export { serializeOciSpec } from './serialize-oci-spec.js';
+export { serializeOciSpec, serializeOciJson } from './serialize-oci-spec.js';
 export * from './oci-types.js';

@@ -36,7 +36,12 @@ function write(value: unknown, out: string[]): void {
 }
 
 export function serializeOciSpec(spec: OciSpec): string {
+  return serializeOciJson(spec);
+}
+
+/** The same writer for parts of a spec (an exec's `process.json`). */
+export function serializeOciJson(value: unknown): string {
   const out: string[] = [];
-  write(spec, out);
+  write(value, out);
   return out.join('');
 }
