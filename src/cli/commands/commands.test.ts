@@ -159,7 +159,7 @@ test('exec runs the command and exits with its code', async () => {
   assert.deepEqual(r.calls[1], [
     'execCreate',
     'web',
-    { User: 'nobody', Privileged: false, Tty: false, ConsoleSize: null, AttachStdin: false, AttachStderr: true, AttachStdout: true, Detach: false, DetachKeys: '', Env: ['A=1'], WorkingDir: '/tmp', Cmd: ['sh', '-c', 'exit 3'] },
+    { User: 'nobody', Privileged: false, Tty: false, AttachStdin: false, AttachStderr: true, AttachStdout: true, Detach: false, DetachKeys: '', Env: ['A=1'], WorkingDir: '/tmp', Cmd: ['sh', '-c', 'exit 3'] },
   ]);
 });
 

@@ -37,7 +37,7 @@ export const execCommand: CommandImpl = {
       User: f.string('user'),
       Privileged: f.bool('privileged'),
       Tty: tty,
-      ConsoleSize: consoleSize,
+      ...(consoleSize ? { ConsoleSize: consoleSize } : {}),
       AttachStdin: attachStdin,
       AttachStderr: !detach,
       AttachStdout: !detach,
