@@ -11,8 +11,9 @@ fi
 
 # runc, conmon: the runtime and per-container monitor; busybox-static: the base image;
 # tini: the static init behind --init; iptables: networking; procps: `top`;
-# util-linux (script), python3: terminal tests.
-packages=(runc conmon busybox-static tini iptables procps util-linux ca-certificates)
+# python3, make, g++: node-gyp builds the native addon and better-sqlite3.
+# Extra packages can be asked for in BERTH_EXTRA_PACKAGES (the test script does).
+packages=(runc conmon busybox-static tini iptables procps util-linux ca-certificates python3 make g++ ${BERTH_EXTRA_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
