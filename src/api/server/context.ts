@@ -11,13 +11,14 @@ export const maxJsonBody = 16 * 1024 * 1024;
 
 export class RequestContext {
   private hijacked: Duplex | null = null;
+  private upgradeBodyRead: Buffer | null = null;
 
   constructor(
     readonly req: IncomingMessage,
     /** Null for requests that arrived with `Upgrade:` (Node hands those over as a raw socket). */
     readonly res: ServerResponse | null,
     private readonly upgradeSocket: Duplex | null,
-    private readonly upgradeHead: Buffer | null,
+    private upgradeHead: Buffer | null,
     readonly params: Record<string, string>,
     readonly query: URLSearchParams,
     /** The API version the client asked for (the `/vX.Y` prefix), or the server's. */
@@ -62,6 +63,7 @@ export class RequestContext {
   }
 
   async bodyBuffer(limit = maxJsonBody): Promise<Buffer> {
+    if (this.upgradeSocket) return this.upgradeBody(limit);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of this.req) {
@@ -70,6 +72,49 @@ export class RequestContext {
       chunks.push(chunk as Buffer);
     }
     return Buffer.concat(chunks);
+  }
+
+  /**
+   * An upgrade request's body (exec start and attach send JSON with `Upgrade: tcp`): Node hands
+   * over the raw socket with the bytes read so far in `head`, so the body is taken from there by
+   * Content-Length, and whatever follows it is left for the hijacked stream.
+   */
+  private async upgradeBody(limit: number): Promise<Buffer> {
+    if (this.upgradeBodyRead) return this.upgradeBodyRead;
+    const length = Number(this.req.headers['content-length'] ?? 0);
+    if (!Number.isSafeInteger(length) || length < 0) throw new InvalidArgumentError('invalid Content-Length');
+    if (length > limit) throw new InvalidArgumentError(`request body larger than ${limit} bytes`);
+    let have = this.upgradeHead ?? Buffer.alloc(0);
+    const sock = this.upgradeSocket!;
+    while (have.length < length) {
+      const chunk = await new Promise<Buffer | null>((resolve, reject) => {
+        const onData = (c: Buffer) => done(c);
+        const onEnd = () => done(null);
+        const onError = (e: Error) => {
+          cleanup();
+          reject(e);
+        };
+        const cleanup = () => {
+          sock.off('data', onData);
+          sock.off('end', onEnd);
+          sock.off('error', onError);
+          sock.pause();
+        };
+        const done = (c: Buffer | null) => {
+          cleanup();
+          resolve(c);
+        };
+        sock.on('data', onData);
+        sock.once('end', onEnd);
+        sock.once('error', onError);
+        sock.resume();
+      });
+      if (!chunk) throw new InvalidArgumentError('request body ended early');
+      have = Buffer.concat([have, chunk]);
+    }
+    this.upgradeBodyRead = have.subarray(0, length);
+    this.upgradeHead = have.subarray(length);
+    return this.upgradeBodyRead;
   }
 
   /** Parses a JSON body; an empty body gives `fallback` (Docker accepts empty bodies on many POSTs). */
