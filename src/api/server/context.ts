@@ -171,9 +171,11 @@ export class RequestContext {
    * Takes over the connection for a raw bidirectional stream: `101 UPGRADED` when the client
    * asked to upgrade, else a `200` with no framing after it (older clients).
    */
-  hijack(contentType: string): Duplex {
+  async hijack(contentType: string): Promise<Duplex> {
     if (this.hijacked) return this.hijacked;
     if (this.upgradeSocket) {
+      // A body the route did not read (dockerode sends attach options as JSON) is not stdin.
+      await this.upgradeBody(maxJsonBody);
       const sock = this.upgradeSocket;
       sock.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
       if (this.upgradeHead && this.upgradeHead.length) sock.unshift(this.upgradeHead);

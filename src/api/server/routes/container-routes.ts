@@ -197,7 +197,7 @@ export function registerContainerRoutes(router: Router, engine: Engine): void {
       logs: ctx.bool('logs'),
       stream: ctx.bool('stream'),
     };
-    const sock = ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    const sock = await ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     const sink = streamSink(
       (b) => (sock.writable ? sock.write(b) : false),
       () => {

@@ -31,7 +31,7 @@ export function registerExecRoutes(router: Router, engine: Engine): void {
     }
     // Validate before hijacking so errors still get a normal HTTP status.
     engine.exec.get(exec.id);
-    const sock = ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    const sock = await ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     const sink = streamSink(
       (b) => (sock.writable ? sock.write(b) : false),
       () => {
