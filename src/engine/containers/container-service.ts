@@ -251,6 +251,10 @@ export class ContainerService {
       for (const a of this.pendingAttach.get(id) ?? []) void a('').catch(() => {});
       this.pendingAttach.delete(id);
       if (isRestart) this.notifyExit(id, rec.State.ExitCode);
+      // Docker removes an auto-remove container whose start failed (`run --rm` waits for it).
+      if (rec.HostConfig.AutoRemove) {
+        setImmediate(() => void this.remove(id, { force: true }).catch((e) => this.d.log.warn('auto-remove failed', { id, err: e })));
+      }
       // Docker answers 400 when the command cannot run (127/126), 500 for other runtime failures.
       if (rec.State.ExitCode === 127 || rec.State.ExitCode === 126) throw new InvalidArgumentError(msg, { cause: err });
       throw new InternalError(msg, { cause: err });
