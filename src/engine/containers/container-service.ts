@@ -844,7 +844,10 @@ async function readConmonPid(bundle: string): Promise<number> {
 function startErrorMessage(err: unknown): string {
   const msg = errorMessage(err);
   if (/^(runc|OCI runtime)/.test(msg) || /unable to start container process|container_linux|runc create failed/.test(msg)) {
-    return `failed to create task for container: OCI runtime create failed: ${msg.replace(/^time=.*?msg="?/, '')}: unknown`;
+    // runc logs in logfmt (time=… level=error msg="…"): keep the message, unquoted.
+    const logfmt = /msg="((?:[^"\\]|\\.)*)"/.exec(msg);
+    const text = logfmt ? logfmt[1]!.replace(/\\(.)/g, '$1') : msg;
+    return `failed to create task for container: OCI runtime create failed: ${text}: unknown`;
   }
   return msg;
 }
