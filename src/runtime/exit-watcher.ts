@@ -38,6 +38,9 @@ export async function wasOomKilled(bundle: string): Promise<boolean> {
   }
 }
 
+/** Exit files are named after the container: 64 lowercase hex digits. */
+const containerIdPattern = /^[0-9a-f]{64}$/;
+
 export class ExitWatcher extends EventEmitter<{ exit: [ExitEvent] }> {
   private watcher: FSWatcher | undefined;
   private readonly seen = new Set<string>();
@@ -69,7 +72,10 @@ export class ExitWatcher extends EventEmitter<{ exit: [ExitEvent] }> {
   }
 
   private async check(name: string): Promise<void> {
-    if (name.startsWith('.') || this.seen.has(name)) return;
+    // conmon writes `<id>` with g_file_set_contents: first a temp file `<id>.XXXXXX`, then a
+    // rename. Only a full container id is an exit file; taking the temp file would delete it
+    // before the rename and lose the exit.
+    if (!containerIdPattern.test(name) || this.seen.has(name)) return;
     let text: string;
     try {
       text = await readFile(join(this.dir, name), 'utf8');
