@@ -149,8 +149,11 @@ test('value parsers follow docker', () => {
   assert.throws(() => parseUlimit('nofile'), { message: 'invalid ulimit argument: nofile' });
   assert.throws(() => parseUlimit('bogus=1'), { message: 'invalid ulimit type: bogus' });
   assert.throws(() => parseUlimit('nofile=20:10'), { message: 'ulimit soft limit must be less than or equal to hard limit: 20 > 10' });
-  assert.deepEqual(effectiveCaps(['sys_admin', 'CAP_CHOWN', 'NET_RAW'], ['net_raw']), [['CAP_CHOWN', 'CAP_SYS_ADMIN'], []]);
-  assert.deepEqual(effectiveCaps(['ALL', 'CHOWN'], []), [['ALL'], []]);
+  // As docker 28 sends them: normalized, sorted, deduplicated, nothing cancelled (the daemon lets the add win).
+  assert.deepEqual(effectiveCaps(['sys_admin', 'CAP_CHOWN', 'NET_RAW', 'cap_sys_admin'], ['net_raw']), [['CAP_CHOWN', 'CAP_NET_RAW', 'CAP_SYS_ADMIN'], ['CAP_NET_RAW']]);
+  assert.deepEqual(effectiveCaps(['all', 'CHOWN'], []), [['ALL', 'CAP_CHOWN'], null]);
+  assert.deepEqual(effectiveCaps([], ['ALL']), [null, ['ALL']]);
+  assert.deepEqual(effectiveCaps([], []), [null, null]);
 });
 
 test('flag validation errors read as pflag reports them', () => {

@@ -194,7 +194,12 @@ export async function readKeyValueFile(path: string, readFile: (p: string) => Pr
   return out;
 }
 
-/** Docker's capability handling: upper-case, `CAP_` prefix, ALL wins, add∩drop cancel out. */
+/**
+ * What docker's CLI sends for --cap-add/--cap-drop: each list upper-cased, `CAP_`-prefixed
+ * (except ALL), without duplicates, sorted; an empty list is null. Nothing cancels out here: a
+ * name in both lists goes in both, and the daemon lets the add win (so `--cap-drop ALL --cap-add
+ * ALL` is every capability, and `--cap-add X --cap-drop X` keeps X).
+ */
 export function effectiveCaps(add: readonly string[], drop: readonly string[]): [string[] | null, string[] | null] {
   const norm = (list: readonly string[]) => {
     const s = new Set<string>();
@@ -203,18 +208,9 @@ export function effectiveCaps(add: readonly string[], drop: readonly string[]): 
       if (c === '') continue;
       s.add(c === 'ALL' || c.startsWith('CAP_') ? c : `CAP_${c}`);
     }
-    return s.has('ALL') ? new Set(['ALL']) : s;
+    return s.size ? [...s].sort() : null;
   };
-  if (add.length === 0 && drop.length === 0) return [null, null];
-  const a = norm(add);
-  const d = norm(drop);
-  for (const c of [...d]) {
-    if (a.has(c)) {
-      a.delete(c);
-      d.delete(c);
-    }
-  }
-  return [[...a].sort(), [...d].sort()];
+  return [norm(add), norm(drop)];
 }
 
 async function securityOpts(opts: readonly string[], readFile: (p: string) => Promise<Buffer>): Promise<string[] | null> {
