@@ -1,6 +1,7 @@
 /**
  * How a create request's Config combines with the image's defaults, as Docker does it:
- * user values win; Env and Labels merge by key; an explicit Entrypoint drops the image's Cmd.
+ * user values win; Env and Labels merge by key (the request's first); an explicit Entrypoint drops
+ * the image's Cmd.
  */
 import { InvalidArgumentError } from '../../util/errors.js';
 import type { ImageRuntimeConfig } from '../../images/index.js';
@@ -11,7 +12,7 @@ function envKey(e: string): string {
   return eq < 0 ? e : e.slice(0, eq);
 }
 
-/** Image env first, then the request's; a later key replaces an earlier one in place. */
+/** `base`, with each `over` entry replacing the same name in place or appended (exec env over the container's). */
 export function mergeEnv(base: readonly string[], over: readonly string[]): string[] {
   const out = [...base];
   for (const e of over) {
@@ -23,11 +24,21 @@ export function mergeEnv(base: readonly string[], over: readonly string[]): stri
   return out;
 }
 
+/**
+ * Config.Env of a new container, as Docker merges it: the request's entries as given, then each
+ * image entry whose name the request does not set. Without request entries, the image's list.
+ */
+export function mergeImageEnv(image: readonly string[], request: readonly string[]): string[] {
+  if (request.length === 0) return [...image];
+  const names = new Set(request.map(envKey));
+  return [...request, ...image.filter((e) => !names.has(envKey(e)))];
+}
+
 export function mergeImageConfig(user: ContainerConfig, image: ImageRuntimeConfig | undefined): ContainerConfig {
   const img = image ?? {};
   const c: ContainerConfig = { ...user, Cmd: user.Cmd && user.Cmd.length ? user.Cmd : null };
   if (!c.User) c.User = img.User ?? '';
-  c.Env = mergeEnv(img.Env ?? [], user.Env ?? []);
+  c.Env = mergeImageEnv(img.Env ?? [], user.Env ?? []);
   const userEntrypoint = user.Entrypoint ?? null;
   if (userEntrypoint === null || userEntrypoint.length === 0) {
     if (!user.Cmd || user.Cmd.length === 0) {
