@@ -110,10 +110,10 @@ async function writeEtcFiles(rec: ContainerRecord, ctx: BundleContext): Promise<
   await writeFile(rec.HostnamePath, hostnameFile(rec.Config.Hostname ?? ''));
   const hostResolv = await readHostFile('/etc/resolv.conf', '');
   if (hostNet) {
-    // Host networking shares the host's view of names, as Docker does.
-    const hosts = await readHostFile('/etc/hosts', hostsFile({}));
-    const extra = (hc.ExtraHosts ?? []).map((h) => `${h.slice(h.indexOf(':') + 1)}\t${h.slice(0, h.indexOf(':'))}`);
-    await writeFile(rec.HostsPath, hosts + (extra.length ? extra.join('\n') + '\n' : ''));
+    // Host networking shares the host's /etc/hosts, as Docker does; with --add-host entries Docker
+    // writes its own file instead (so an entry can override a name the host's file has).
+    const extraHosts = hc.ExtraHosts ?? [];
+    await writeFile(rec.HostsPath, extraHosts.length ? hostsFile({ extraHosts }) : await readHostFile('/etc/hosts', hostsFile({})));
     await writeFile(rec.ResolvConfPath, hc.Dns?.length || hc.DnsSearch?.length || hc.DnsOptions?.length ? resolvConfFor(hostResolv, dnsOptions(rec)) : hostResolv);
   } else {
     await writeFile(rec.HostsPath, hostsFile({ extraHosts: hc.ExtraHosts ?? [] }));

@@ -2,6 +2,7 @@
  * Checks a create request's HostConfig the way Docker's daemon does before anything is stored,
  * and fills Docker's defaults, so `inspect` shows what will actually run.
  */
+import { isIP } from 'node:net';
 import { cpus } from 'node:os';
 import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../util/errors.js';
 import { validateRestartPolicy } from '../restart-policy.js';
@@ -73,6 +74,10 @@ export function validateHostConfig(input: HostConfig | undefined): HostConfig {
   for (const [target] of Object.entries(hc.Tmpfs ?? {})) {
     if (!target.startsWith('/')) throw new InvalidArgumentError(`invalid mount path: '${target}' mount path must be absolute`);
   }
+  for (const h of hc.ExtraHosts ?? []) validateExtraHost(h);
+  for (const ip of hc.Dns ?? []) {
+    if (!isIP(ip.trim())) throw new InvalidArgumentError(`IP address is not correctly formatted: ${ip}`);
+  }
   for (const opt of hc.SecurityOpt ?? []) {
     if (!/^no-new-privileges(?:[:=](?:true|false))?$/.test(opt) && !/^(seccomp|apparmor|label)[:=]/.test(opt)) {
       throw new InvalidArgumentError(`invalid --security-opt 2: "${opt}"`);
@@ -103,4 +108,19 @@ export function validateBind(spec: string): { source: string; target: string; re
     else throw new InvalidArgumentError(`invalid mode: ${o}`);
   }
   return { source, target, readonly, ...(propagation ? { propagation } : {}) };
+}
+
+/**
+ * `name:ip` (split at the first colon, so IPv6 addresses work), checked as Docker's daemon does
+ * at create. `host-gateway` needs a bridge gateway Berth does not have yet: refused here, not
+ * written as a bogus line.
+ */
+export function validateExtraHost(entry: string): { name: string; ip: string } {
+  const sep = entry.indexOf(':');
+  const name = sep < 0 ? '' : entry.slice(0, sep);
+  if (sep < 0 || name === '') throw new InvalidArgumentError(`bad format for add-host: ${JSON.stringify(entry)}`);
+  const ip = entry.slice(sep + 1);
+  if (ip === 'host-gateway') throw new InvalidArgumentError('unable to derive the IP value for host-gateway: Berth has no bridge network yet');
+  if (!isIP(ip.trim())) throw new InvalidArgumentError(`invalid IP address in add-host: ${JSON.stringify(ip)}`);
+  return { name, ip: ip.trim() };
 }
