@@ -4,20 +4,24 @@
  */
 import { isIP } from 'node:net';
 import { cpus } from 'node:os';
-import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../util/errors.js';
+import { InvalidArgumentError, NotImplementedError } from '../../util/errors.js';
 import { validateRestartPolicy } from '../restart-policy.js';
 import type { HostConfig } from '../docker-types.js';
 
 const minMemory = 6 * 1024 * 1024;
 
-/** Network modes Berth has today; `default` means `none` until the bridge network exists. */
+/**
+ * Network modes Berth has today; `default` means `none` until the bridge network exists. An
+ * unknown network is a bad parameter of the create request (400), not a 404: clients read a 404
+ * from create as a missing image and would try to pull it.
+ */
 export function normalizeNetworkMode(mode: string | undefined): 'none' | 'host' {
   const m = mode ?? '';
   if (m === '' || m === 'default' || m === 'none') return 'none';
   if (m === 'host') return 'host';
-  if (m === 'bridge') throw new NotFoundError('network bridge not found: Berth has no bridge network yet; use --network none or host');
+  if (m === 'bridge') throw new InvalidArgumentError('network bridge not found: Berth has no bridge network yet; use --network none or host');
   if (m.startsWith('container:')) throw new NotImplementedError('network mode container:<name> is not supported yet');
-  throw new NotFoundError(`network ${m} not found`);
+  throw new InvalidArgumentError(`network ${m} not found`);
 }
 
 export function validateHostConfig(input: HostConfig | undefined): HostConfig {
