@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { cpus } from 'node:os';
 import { InvalidArgumentError, NotImplementedError } from '../../util/errors.js';
+import { defaultShmSize } from '../../runtime/spec/index.js';
 import { validateRestartPolicy } from '../restart-policy.js';
 import type { HostConfig } from '../docker-types.js';
 
@@ -88,6 +89,10 @@ export function validateHostConfig(input: HostConfig | undefined): HostConfig {
     }
     if (/^seccomp[:=](?!unconfined$)/.test(opt)) throw new NotImplementedError('custom seccomp profiles are not supported yet');
   }
+  // Docker's create-time defaults, stored so inspect shows what runs.
+  if (hc.Memory && !hc.MemorySwap) hc.MemorySwap = hc.Memory * 2;
+  if (!hc.ShmSize) hc.ShmSize = defaultShmSize;
+  if (!hc.IpcMode) hc.IpcMode = 'private';
   hc.LogConfig = hc.LogConfig?.Type ? hc.LogConfig : { Type: 'k8s-file', Config: {} };
   if (hc.LogConfig.Type !== 'k8s-file' && hc.LogConfig.Type !== 'json-file' && hc.LogConfig.Type !== 'local') {
     throw new NotImplementedError(`logging driver ${hc.LogConfig.Type} is not supported`);
