@@ -257,3 +257,19 @@ test('the input is not shared with the output', () => {
   assert.deepEqual(i.process.user.additionalGids, [0, 10]);
   assert.equal(s.process.capabilities.effective.length, 14);
 });
+
+test('cgroup v2: the same resources (runc writes memory.max, cpu.max, pids.max from them), a private cgroup namespace and the /sys/fs/cgroup mount', () => {
+  const resources = { memory: 64 * 1024 * 1024, nanoCpus: 500_000_000, pidsLimit: 20 };
+  const v1 = buildOciSpec(input({ cgroupVersion: 1, resources }));
+  const v2 = buildOciSpec(input({ cgroupVersion: 2, resources }));
+  assert.deepEqual(v2.linux.resources, v1.linux.resources);
+  assert.deepEqual(v2.linux.resources.memory, { limit: 64 * 1024 * 1024, swap: 128 * 1024 * 1024 });
+  assert.deepEqual(v2.linux.resources.cpu, { period: 100000, quota: 50000 });
+  assert.deepEqual(v2.linux.resources.pids, { limit: 20 });
+  assert.equal(v2.linux.cgroupsPath, '/berth/abc');
+  assert.deepEqual(v2.linux.namespaces.map((n) => n.type), ['mount', 'network', 'uts', 'pid', 'ipc', 'cgroup']);
+  assert.deepEqual(
+    v2.mounts.find((m) => m.destination === '/sys/fs/cgroup'),
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid', 'noexec', 'nodev'] },
+  );
+});
