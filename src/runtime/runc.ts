@@ -2,6 +2,8 @@
  * A thin wrapper over the runc command line. It owns no state: every call names the container and
  * runc's state directory (`--root`), which conmon is given too, so both see the same containers.
  */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CommandRunner } from './command-runner.js';
 import { FailedPreconditionError, InternalError, NotFoundError } from '../util/errors.js';
 
@@ -77,11 +79,23 @@ export class Runc {
 
   /** Deletes the container's runtime state and cgroup; `force` kills it first. Idempotent. */
   async delete(id: string, force = false): Promise<void> {
+    // runc keeps a container's state in <root>/<id>; without it there is nothing to delete, and
+    // not spawning runc saves several milliseconds on every start and exit.
+    if (!(await this.hasState(id))) return;
     const r = await this.runner.run(this.binary, [...this.globalArgs, 'delete', ...(force ? ['--force'] : []), id]);
     if (r.code !== 0) {
       const msg = runcErrorMessage(r.stderr);
       if (/does not exist|not exist/.test(msg)) return;
       throw new InternalError(`runc delete: ${msg}`);
+    }
+  }
+
+  private async hasState(id: string): Promise<boolean> {
+    try {
+      await access(join(this.root, id));
+      return true;
+    } catch {
+      return false;
     }
   }
 

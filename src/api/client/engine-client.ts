@@ -168,8 +168,11 @@ export class EngineClient {
       }
       return this.transport.send({ method, path: this.path(p, opts.query), headers, body: body ?? null, ...(opts.signal ? { signal: opts.signal } : {}) });
     };
+    // A streamed body cannot be sent twice, so settle the version before sending one.
+    const streamed = opts.raw !== undefined && !Buffer.isBuffer(opts.raw);
+    if (streamed) await this.settleVersion();
     let res = await send();
-    if (res.statusCode === 400 && !this.pinned && !this.negotiated && !(opts.raw && !Buffer.isBuffer(opts.raw))) {
+    if (res.statusCode === 400 && !this.pinned && !this.negotiated && !streamed) {
       const buf = await readBody(res);
       const err = ApiError.fromBody(400, buf);
       if (!/client version .* is too new/i.test(err.daemonMessage)) throw err;
@@ -202,7 +205,22 @@ export class EngineClient {
     return this.version;
   }
 
+  /**
+   * Negotiates once before a request that cannot be retried. A failed ping keeps the default
+   * version, as the docker CLI does; the request itself then reports what is wrong.
+   */
+  private async settleVersion(): Promise<void> {
+    if (this.pinned || this.negotiated) return;
+    try {
+      await this.negotiate();
+    } catch {
+      this.negotiated = true;
+    }
+  }
+
   private async hijack(p: string, query: Query, body?: unknown): Promise<HijackedConnection> {
+    // An upgraded connection is not retried, so settle the version first.
+    await this.settleVersion();
     const headers: Record<string, string> = {};
     let raw: string | null = null;
     if (body !== undefined) {
