@@ -7,4 +7,5 @@ export type { ContainerConfig, HostConfig, ContainerState, ContainerStatus, Rest
 export { ContainerService, type CreateRequest, type WaitCondition, type AttachRequest, type LogsRequest } from './containers/container-service.js';
 export { DetachKeyScanner, parseDetachKeys, type OutputSink, type AttachedStreams } from './containers/attach-bridge.js';
 export { ExecService, type ExecConfig } from './exec/exec-service.js';
-export { ImageService, goArch, type DeleteResult } from './images/image-service.js';
+export { ImageService, type DeleteResult } from './images/image-service.js';
+export { goArch } from '../util/go-arch.js';

@@ -1,45 +1,9 @@
 /** The parts of the OCI image spec (and Docker schema 2) that Berth reads and writes. */
 import type { Digest } from '../util/digest.js';
 
-export const mediaTypes = {
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  ociLayer: 'application/vnd.oci.image.layer.v1.tar',
-  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  ociLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerConfig: 'application/vnd.docker.container.image.v1+json',
-  dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-} as const;
-
-export interface Descriptor {
-  mediaType: string;
-  digest: Digest;
-  size: number;
-  annotations?: Record<string, string>;
-  platform?: Platform;
-  artifactType?: string;
-}
-
-export interface Platform {
-  architecture: string;
-  os: string;
-  variant?: string;
-  'os.version'?: string;
-  'os.features'?: string[];
-}
-
-export interface Manifest {
-  schemaVersion: 2;
-  mediaType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
-  annotations?: Record<string, string>;
-  subject?: Descriptor;
-  artifactType?: string;
-}
+export { mediaTypes, type Descriptor, type Platform } from '../distribution/index.js';
+/** An image manifest as the image store writes it (OCI or Docker schema 2). */
+export type { ImageManifest as Manifest } from '../distribution/index.js';
 
 export interface HealthConfig {
   Test?: string[];

@@ -4,6 +4,7 @@ import type { CommandImpl } from '../command.js';
 import { StatusError, writeOut, type CliContext } from '../context.js';
 import { TabWriter } from '../format/tab-writer.js';
 import { formatFlag } from './common-flags.js';
+import { goArch } from '../../util/go-arch.js';
 
 export interface ClientVersion {
   Platform: { Name: string };
@@ -16,11 +17,6 @@ export interface ClientVersion {
   Arch: string;
   BuildTime: string;
   Context: string;
-}
-
-function goArch(): string {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-  return map[process.arch] ?? process.arch;
 }
 
 export async function clientVersion(ctx: CliContext, apiVersion: string, defaultApiVersion: string): Promise<ClientVersion> {

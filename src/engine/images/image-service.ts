@@ -3,7 +3,7 @@
  * refuses while containers use an image, plus the events each emits.
  */
 import { Readable } from 'node:stream';
-import { arch } from 'node:os';
+import { goArch } from '../../util/go-arch.js';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../../util/errors.js';
 import { nowRfc3339Nano } from '../../util/time.js';
 import { shortId } from '../../util/ids.js';
@@ -29,10 +29,6 @@ import type { Logger } from '../../util/log.js';
 import type { EventBus } from '../events.js';
 import type { ContainerStore } from '../container-store.js';
 import { decompressedStream } from './decompress.js';
-
-export function goArch(): string {
-  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch()] ?? arch();
-}
 
 export interface ImportOptions {
   readonly repo?: string;
