@@ -9,3 +9,10 @@ export { DetachKeyScanner, parseDetachKeys, type OutputSink, type AttachedStream
 export { ExecService, type ExecConfig } from './exec/exec-service.js';
 export { ImageService, type DeleteResult } from './images/image-service.js';
 export { goArch } from '../util/go-arch.js';
+export { DistributionService, type DistributionInspect } from './images/distribution-service.js';
+export { toAuthConfig, credentialsOf, registryHost, type AuthConfig } from './images/auth-config.js';
+export { nullProgress, type ProgressOutput } from './images/progress.js';
+export { pullReference, type PullRequest } from './images/pull-service.js';
+export { pushReference, type PushRequest, type PushResult } from './images/push-service.js';
+export { MemoryRegistry } from './images/memory-registry.js';
+export type { RegistryAccess, RegistryAccessOptions, RegistryCredentials, RemoteRepository, FetchedManifest } from './images/remote.js';

@@ -1,7 +1,7 @@
 /**
  * What the engine knows about layers as registries see them, as Docker's V2 metadata service:
- * which blobs (compressed or not) carry a diff id, and which repositories are known to hold a
- * blob. Pull records both; push reuses a compressed blob instead of compressing a layer again and
+ * which blobs (compressed or not) carry a diff id, which repositories are known to hold a blob,
+ * and how many bytes a layer unpacks to. Pull records both; push reuses a compressed blob instead of compressing a layer again and
  * offers the known repositories of the same registry for a cross-repository mount.
  *
  * Rows are hints: a blob they name may have been garbage-collected (gc calls `forgetBlob`), and a
@@ -25,6 +25,10 @@ const migrations = [
       digest TEXT NOT NULL,
       repository TEXT NOT NULL,
       PRIMARY KEY (digest, repository)
+    );
+    CREATE TABLE layer_sizes (
+      diff_id TEXT PRIMARY KEY,
+      size INTEGER NOT NULL
     );`,
   },
 ];
@@ -59,6 +63,15 @@ export class DistributionMetadata {
 
   addSource(digest: Digest, repository: string): void {
     this.db.prepare('INSERT INTO blob_sources (digest, repository) VALUES (?, ?) ON CONFLICT DO NOTHING').run(digest, repository);
+  }
+
+  /** Bytes of the files a layer unpacks to (what image sizes add up), when measured. */
+  unpackedSize(diffId: Digest): number | undefined {
+    return (this.db.prepare('SELECT size FROM layer_sizes WHERE diff_id = ?').get(diffId) as { size: number } | undefined)?.size;
+  }
+
+  setUnpackedSize(diffId: Digest, size: number): void {
+    this.db.prepare('INSERT INTO layer_sizes (diff_id, size) VALUES (?, ?) ON CONFLICT(diff_id) DO UPDATE SET size = excluded.size').run(diffId, size);
   }
 
   /** Drops what is known about a blob that is no longer stored. */

@@ -27,7 +27,7 @@ async function fixture(dir = mkdtempSync(join(tmpdir(), 'berth-images-'))): Prom
   await content.init();
   const snapshots = new Snapshotter(join(dir, 'snapshots'), db, { mount: async () => {}, umount: async () => {} }, Logger.silent());
   await snapshots.init();
-  const store = new ImageStore(db, content, snapshots, async () => {}, Logger.silent());
+  const store = new ImageStore(db, content, snapshots, async () => ({ diffId: sha256Digest(''), size: 0 }), Logger.silent());
   store.init();
   return { dir, db, content, snapshots, store };
 }

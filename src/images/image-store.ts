@@ -67,8 +67,14 @@ export interface ImageRef {
   readonly imageId: Digest;
 }
 
-/** Unpacks one layer blob into an empty directory (see util/tar applyLayer). */
-export type LayerUnpacker = (blob: Readable, mediaType: string, dir: string) => Promise<void>;
+/** What unpacking a layer measured: the digest of the uncompressed tar and the files' bytes. */
+export interface UnpackedLayer {
+  readonly diffId: Digest;
+  readonly size: number;
+}
+
+/** Unpacks one layer blob (any supported compression) into an empty directory (see util/tar applyLayer). */
+export type LayerUnpacker = (blob: Readable, mediaType: string, dir: string) => Promise<UnpackedLayer>;
 
 const migrations = [
   {
@@ -426,9 +432,10 @@ export class ImageStore {
       if (this.snapshots.has(key)) continue;
       const layer = img.layers[i]!;
       this.log.info('unpacking layer', { diffId: layer.diffId, chainId: key });
-      await this.snapshots.ensureCommitted(key, i === 0 ? null : chain[i - 1]!, (dir) =>
-        this.unpack(this.content.readStream(layer.digest), layer.mediaType, dir),
-      );
+      await this.snapshots.ensureCommitted(key, i === 0 ? null : chain[i - 1]!, async (dir) => {
+        const r = await this.unpack(this.content.readStream(layer.digest), layer.mediaType, dir);
+        if (r.diffId !== layer.diffId) throw new InvalidArgumentError(`layer ${layer.digest} unpacks to ${r.diffId}, not its diff id ${layer.diffId}`);
+      });
     }
     return chain.length ? chain[chain.length - 1]! : null;
   }

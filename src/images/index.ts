@@ -10,5 +10,6 @@ export {
   type Lease,
   type ManifestOrigin,
   type NewImage,
+  type UnpackedLayer,
 } from './image-store.js';
 export { DistributionMetadata } from './distribution-metadata.js';

@@ -30,6 +30,8 @@ export async function decompressedStream(input: Readable): Promise<Readable> {
   input.on('error', (err) => replay.destroy(err));
   switch (kind) {
     case 'none':
+      // As below: the consumer sees the error through its reads, even if it starts reading later.
+      replay.on('error', () => {});
       return replay;
     case 'gzip':
     case 'zstd': {

@@ -65,7 +65,9 @@ export class ImageService {
     const diffId = blob.digest;
     const existed = this.snapshots.has(diffId);
     try {
-      await this.snapshots.ensureCommitted(diffId, null, (dir) => this.unpack(this.content.readStream(diffId), mediaTypes.ociLayer, dir));
+      await this.snapshots.ensureCommitted(diffId, null, async (dir) => {
+        await this.unpack(this.content.readStream(diffId), mediaTypes.ociLayer, dir);
+      });
     } catch (err) {
       if (!existed && !this.blobInUse(diffId)) await this.content.delete(diffId);
       throw err;
