@@ -1,9 +1,10 @@
-/** `/images/...` endpoints available in this release (pull, push, save and load come later). */
+/** `/images/...` endpoints: list, inspect, tag, remove, import and pull (routes/distribution-routes.ts). */
 import type { Engine } from '../../../engine/index.js';
 import type { ImageRecord } from '../../../images/index.js';
 import { InvalidArgumentError, NotImplementedError } from '../../../util/errors.js';
 import { parseRfc3339Ns } from '../../../util/time.js';
 import { compareVersions, type Router } from '../router.js';
+import { pullImage } from './distribution-routes.js';
 
 function createdSeconds(img: ImageRecord): number {
   const ns = parseRfc3339Ns(img.created);
@@ -115,11 +116,10 @@ export function registerImageRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('POST', '/images/create', async (ctx) => {
+    const fromImage = ctx.query.get('fromImage');
+    if (fromImage) return pullImage(ctx, engine, fromImage);
     const fromSrc = ctx.query.get('fromSrc');
-    if (fromSrc === null) {
-      const from = ctx.query.get('fromImage') ?? '';
-      throw new NotImplementedError(`pulling images is not supported yet (requested ${from}); load one with "berth import" or "berth image bootstrap busybox"`);
-    }
+    if (fromSrc === null) throw new InvalidArgumentError('image name cannot be blank: give fromImage to pull or fromSrc to import');
     if (fromSrc !== '-') throw new NotImplementedError('importing from a URL is not supported; send the archive as the request body (fromSrc=-)');
     const changes = ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim() !== '');
     const repo = ctx.query.get('repo') || undefined;
