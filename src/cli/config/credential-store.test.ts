@@ -47,7 +47,7 @@ test('config.json: auths written as docker writes them, other keys kept, file pr
     const file = join(dir, 'cfg', 'config.json');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const onDisk = JSON.parse(readFileSync(file, 'utf8')) as { auths: Record<string, unknown>; psFormat?: string };
-    assert.deepEqual(onDisk, { auths: { 'localhost:5000': { auth: Buffer.from('alice:p:w').toString('base64') } } });
+    assert.deepEqual({ ...onDisk }, { auths: { 'localhost:5000': { auth: Buffer.from('alice:p:w').toString('base64') } } });
 
     // Another tool's keys survive a rewrite; URL-shaped keys are found by host.
     onDisk.psFormat = 'table {{.ID}}';
