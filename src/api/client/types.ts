@@ -204,3 +204,15 @@ export interface ContainerCreateBody {
   HostConfig?: Record<string, unknown>;
   NetworkingConfig?: Record<string, unknown>;
 }
+
+/** `POST /auth` answer. */
+export interface AuthResponse {
+  Status: string;
+  IdentityToken?: string;
+}
+
+/** `GET /distribution/{name}/json` answer. */
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: Array<{ architecture: string; os: string; variant?: string }>;
+}

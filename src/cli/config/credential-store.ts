@@ -67,12 +67,13 @@ export class CredentialStore {
     await this.config.save();
   }
 
-  /** Erases a registry's credentials from its store and the file. */
-  async erase(serverAddress: string): Promise<void> {
+  /** Erases a registry's credentials from its store and the file; false when there were none. */
+  async erase(serverAddress: string): Promise<boolean> {
     const helper = this.helper(serverAddress);
     if (helper) await helper.erase(serverAddress);
-    if (this.config.eraseAuth(serverAddress)) await this.config.save();
-    else if (!helper) throw new Error(`not logged in to ${serverAddress}`);
+    const had = this.config.eraseAuth(serverAddress);
+    if (had) await this.config.save();
+    return had || helper !== undefined;
   }
 }
 
