@@ -19,7 +19,7 @@ import {
 import { BlobGuard } from './blob-guard.js';
 import { BlobStore, type BlobInfo } from './blob-store.js';
 import { collectGarbage, type GcStats } from './garbage-collector.js';
-import { ensureDir } from './fs-helpers.js';
+import { ensureDir, fsyncFile } from './fs-helpers.js';
 import { acquireLock } from './lock-file.js';
 import { StoragePaths } from './paths.js';
 import { RepositoryStore } from './repository-store.js';
@@ -178,6 +178,7 @@ export class RegistryStorage {
         await this.uploads.remove(s);
         throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: d, got });
       }
+      await fsyncFile(this.uploads.dataFile(s));
       const release = await this.guard.acquire([d]);
       try {
         await this.blobs.commitFile(this.uploads.dataFile(s), d);
