@@ -232,3 +232,18 @@ test('read-only mode: every write is 405 UNSUPPORTED, reads work', async () => {
   }
   reg = await startRegistry({ root: reg.root });
 });
+
+test('the serve command refuses bad settings and a root another server holds, with a clear message', async () => {
+  const { run: runCmd } = await import('../helpers/registry-process.js');
+  const { repoRoot } = await import('../helpers/test-daemon.js');
+  const berth = join(repoRoot, 'dist/src/bin/berth.js');
+  const bad = await runCmd(process.execPath, ['--', berth, 'registry', 'serve', '--addr', 'nowhere', '--root', reg.root]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /addr "nowhere" must be HOST:PORT/);
+  const busy = await runCmd(process.execPath, ['--', berth, 'registry', 'serve', '--addr', '127.0.0.1:0', '--root', reg.root]);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /serves it already/);
+  const noFile = await runCmd(process.execPath, ['--', berth, 'registry', 'serve', '--addr', '127.0.0.1:0', '--root', reg.root, '--htpasswd', '/nonexistent/htpasswd']);
+  assert.equal(noFile.code, 1);
+  assert.match(noFile.stderr, /Cannot read htpasswd file \/nonexistent\/htpasswd/);
+});
