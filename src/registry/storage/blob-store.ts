@@ -9,6 +9,7 @@ import { open, rename, unlink, utimes } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Digester, type Digest } from '../../util/digest.js';
 import { RegistryError } from '../../distribution/index.js';
+import { writeNewFileSynced } from '../../util/atomic-write.js';
 import { ensureDir, fsyncDir, isNotFound, listDir, statOrUndefined, tempPathIn } from './fs-helpers.js';
 import type { StoragePaths } from './paths.js';
 
@@ -56,16 +57,7 @@ export class BlobStore {
   async putBytes(bytes: Buffer, d: Digest): Promise<void> {
     if (await statOrUndefined(this.paths.blob(d))) return;
     const tmp = tempPathIn(this.paths.ingest);
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } catch (err) {
-      await fh.close();
-      await unlink(tmp).catch(() => {});
-      throw err;
-    }
-    await fh.close();
+    await writeNewFileSynced(tmp, bytes);
     await this.commitFile(tmp, d);
   }
 
