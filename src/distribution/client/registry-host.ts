@@ -66,7 +66,7 @@ export function parseMirror(entry: string): MirrorEndpoint {
   if (url.search || url.hash) throw new InvalidArgumentError(`invalid mirror: query or fragment at end of the URI ${JSON.stringify(entry)}`);
   if (url.username || url.password) throw new InvalidArgumentError(`invalid mirror: username/password not allowed in URI ${JSON.stringify(entry)}`);
   if (url.pathname !== '/' && url.pathname !== '') throw new InvalidArgumentError(`invalid mirror: path not allowed in URI ${JSON.stringify(entry)}`);
-  const explicit = text !== withScheme;
+  const explicit = text === withScheme;
   const host = url.host;
   return explicit ? { scheme: url.protocol === 'http:' ? 'http' : 'https', host } : { host };
 }
