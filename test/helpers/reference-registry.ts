@@ -5,9 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcryptjs';
@@ -18,7 +16,8 @@ export const registryBinary = process.env.BERTH_REGISTRY_BINARY ?? '/usr/bin/doc
 export interface ReferenceRegistryOptions {
   /** A directory the registry may use (storage, config, htpasswd). */
   dir: string;
-  tls?: { certPath: string; keyPath: string };
+  /** `clientCas`: the registry then requires client certificates signed by one of them. */
+  tls?: { certPath: string; keyPath: string; clientCas?: string[] };
   htpasswd?: Record<string, string>;
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
 }
@@ -43,18 +42,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-function probe(port: number, tls: boolean): Promise<boolean> {
+/** The registry listens once its port accepts connections (a TLS probe would fail with mTLS). */
+function probe(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = (tls ? httpsRequest : httpRequest)(
-      { host: '127.0.0.1', port, path: '/v2/', method: 'GET', rejectUnauthorized: false, timeout: 1000 },
-      (res) => {
-        res.resume();
-        resolve(true);
-      },
-    );
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
+    const sock = connect({ host: '127.0.0.1', port }, () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.on('error', () => resolve(false));
   });
 }
 
@@ -66,7 +61,7 @@ export async function startReferenceRegistry(opts: ReferenceRegistryOptions): Pr
     version: 0.1,
     log: { level: 'info', accesslog: { disabled: false } },
     storage: { filesystem: { rootdirectory: storage }, delete: { enabled: true }, maintenance: { uploadpurging: { enabled: false } } },
-    http: { addr: `127.0.0.1:${port}`, secret: 'berth-test-secret', ...(opts.tls ? { tls: { certificate: opts.tls.certPath, key: opts.tls.keyPath } } : {}) },
+    http: { addr: `127.0.0.1:${port}`, secret: 'berth-test-secret', ...(opts.tls ? { tls: { certificate: opts.tls.certPath, key: opts.tls.keyPath, ...(opts.tls.clientCas ? { clientcas: opts.tls.clientCas } : {}) } } : {}) },
   };
   if (opts.htpasswd) {
     const path = join(opts.dir, 'htpasswd');
@@ -84,7 +79,7 @@ export async function startReferenceRegistry(opts: ReferenceRegistryOptions): Pr
   let exited = false;
   child.once('exit', () => (exited = true));
   const deadline = Date.now() + 30_000;
-  while (!(await probe(port, !!opts.tls))) {
+  while (!(await probe(port))) {
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`reference registry did not start on port ${port}:\n${output}`);
