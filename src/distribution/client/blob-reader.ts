@@ -43,9 +43,12 @@ class BrokenTransfer extends Error {
   override readonly name = 'BrokenTransfer';
 }
 
+/** Verification failures are final: the same bytes would come again. */
+const verificationCodes = new Set(['DIGEST_INVALID', 'SIZE_INVALID', 'RANGE_INVALID']);
+
 function isRetryable(err: unknown): boolean {
   if (err instanceof BrokenTransfer || err instanceof RegistryConnectionError) return true;
-  return err instanceof RegistryError && isRetryableStatus(err.status);
+  return err instanceof RegistryError && !verificationCodes.has(err.code) && isRetryableStatus(err.status);
 }
 
 export class VerifyingBlobReader extends Readable {
@@ -232,7 +235,9 @@ export class VerifyingBlobReader extends Readable {
         if (this.received === size) settle();
         else settle(new BrokenTransfer(`connection closed after ${this.received} of ${size} bytes`));
       });
-      body.once('error', (err) => settle(err instanceof BrokenTransfer ? err : new BrokenTransfer(err.message || 'connection broken')));
+      body.once('error', (err) =>
+        settle(err instanceof BrokenTransfer ? err : new BrokenTransfer(`connection broken after ${this.received} of ${size} bytes (${err.message || 'no reason given'})`)),
+      );
       body.once('close', () => settle(new BrokenTransfer(`connection closed after ${this.received} of ${size} bytes`)));
       arm();
     });

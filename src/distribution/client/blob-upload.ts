@@ -42,9 +42,12 @@ export interface UploadTarget {
 
 class SourceMismatch extends InvalidArgumentError {}
 
+/** Codes this module raises itself when a registry's answers do not add up: retrying will not help. */
+const inconsistencyCodes = new Set(['DIGEST_INVALID', 'SIZE_INVALID', 'RANGE_INVALID', 'BLOB_UPLOAD_INVALID']);
+
 function retryable(err: unknown): boolean {
   if (err instanceof RegistryConnectionError) return true;
-  if (err instanceof RegistryError) return isRetryableStatus(err.status) || err.code === 'BLOB_UPLOAD_UNKNOWN';
+  if (err instanceof RegistryError) return err.code === 'BLOB_UPLOAD_UNKNOWN' || (!inconsistencyCodes.has(err.code) && isRetryableStatus(err.status));
   return false;
 }
 
