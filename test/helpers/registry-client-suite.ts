@@ -52,6 +52,12 @@ export function registryClientSuite(label: string, s: SuiteSetup): void {
       assert.ok(got.equals(b.bytes), `blob ${b.desc.digest} round-trips`);
     }
     assert.equal(await r.statBlob(sha256Digest('absent')), undefined);
+    const absent = { mediaType: mediaTypes.ociLayerGzip, digest: sha256Digest('absent'), size: 6 };
+    await assert.rejects(readAll(r.fetchBlob(absent)), (e: Error) => {
+      assert.ok(e instanceof NotFoundError);
+      assert.equal(e.message, `blob ${absent.digest} not found in ${s.host()}/suite/app: blob unknown: blob unknown to registry`);
+      return true;
+    });
   });
 
   test(`${label}: Docker schema 2 manifests and an index round-trip, manifests pushed by digest`, async () => {

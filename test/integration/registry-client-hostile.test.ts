@@ -57,6 +57,9 @@ before(async () => {
           pump();
           return true;
         }
+        case 'blob-unknown':
+          res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}');
+          return true;
         case 'server-error':
           res.writeHead(500, { 'Content-Type': 'text/html' }).end('<html>oops</html>');
           return true;
@@ -204,4 +207,15 @@ test('a 500 for a manifest and a denied pull read as Docker says them', async ()
     assert.equal(e.message, `pull access denied for ${fake.host}/evil/repo, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`);
     return true;
   });
+});
+
+test('a blob the registry does not have is NotFoundError naming the blob and repository', async () => {
+  mode = 'blob-unknown';
+  const r = await drain();
+  assert.equal(r.ended, false);
+  assert.ok(r.error instanceof NotFoundError);
+  assert.equal(r.error.message, `blob ${desc.digest} not found in ${fake.host}/evil/repo: blob unknown: blob unknown to registry`);
+  mode = 'none';
+  const missingRepo = await drain();
+  assert.equal(missingRepo.error?.message, `repository ${fake.host}/evil/repo not found: name unknown: repository name not known to registry`);
 });

@@ -245,6 +245,15 @@ export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }
 
+/** Reads and drops a small body to its end, so the socket is back in the pool before the next request. */
+export async function drainBody(res: HttpResponse): Promise<void> {
+  try {
+    await readBody(res, 1024 * 1024, 'response');
+  } catch {
+    /* a broken or huge body: the socket is gone either way */
+  }
+}
+
 /** Discards a body we do not need, keeping the socket reusable when the body is small. */
 export function discardBody(res: HttpResponse): void {
   const declared = Number(res.headers['content-length'] ?? NaN);

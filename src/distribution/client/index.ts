@@ -10,3 +10,4 @@ export { InsecureRegistries } from './insecure-registries.js';
 export { defaultCertsDirs, loadHostTlsMaterial } from './certs-dir.js';
 export { parseWwwAuthenticate, type AuthChallenge } from './www-authenticate.js';
 export { mergeScopes, parseScope, repositoryScope, type Scope } from './scope.js';
+export { describeRegistryError } from './response-errors.js';

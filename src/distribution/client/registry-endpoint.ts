@@ -8,7 +8,7 @@
 import { UnauthorizedError } from '../../util/errors.js';
 import type { Logger } from '../../util/log.js';
 import { RegistryConnectionError, goMethod } from './connection-error.js';
-import { discardBody, type HttpRequest, type HttpResponse, type HttpTransport } from './http-transport.js';
+import { discardBody, drainBody, type HttpRequest, type HttpResponse, type HttpTransport } from './http-transport.js';
 import { mergeScopes } from './scope.js';
 import type { TokenService } from './token-service.js';
 import type { RegistryCredentials } from './types.js';
@@ -63,7 +63,7 @@ export class RegistryEndpoint {
       const base = new URL(`${scheme}://${this.host}/`);
       try {
         const res = await this.transport.send({ method: 'GET', url: new URL('/v2/', base), ...(signal ? { signal } : {}) });
-        discardBody(res);
+        await drainBody(res);
         const challenges = res.status === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
         this.logger.debug('registry ping', { host: this.host, base: base.href, status: res.status, challenges: challenges.map((c) => c.scheme) });
         return { base, status: res.status, challenges };
@@ -103,7 +103,7 @@ export class RegistryEndpoint {
       throw err;
     }
     if (second === undefined || (second === first && !bearer)) return res;
-    discardBody(res);
+    await drainBody(res);
     if (ping.challenges.length === 0) ping.challenges = challenges;
     return this.send(r, url, second);
   }

@@ -200,7 +200,7 @@ export class Repository implements RegistryRepository {
       const res = await this.send(b, { method: 'HEAD', path: `/v2/${this.ref.path}/blobs/${digest}`, scopes: this.pullScope, redirects: true, ...(opts.signal ? { signal: opts.signal } : {}) });
       discardBody(res);
       if (res.status === 404) return undefined;
-      if (res.status !== 200) throw translatePullError(await registryErrorFrom(res, 'BLOB_UNKNOWN'), this.familiar());
+      if (res.status !== 200) throw translatePullError(await registryErrorFrom(res, 'BLOB_UNKNOWN'), { ...this.familiar(), blob: digest });
       const size = Number(res.headers['content-length']);
       if (!Number.isSafeInteger(size) || size < 0) throw new RegistryError('SIZE_INVALID', `registry ${this.name} sent no Content-Length for blob ${digest}`, undefined, 502);
       return size;
@@ -223,7 +223,7 @@ export class Repository implements RegistryRepository {
             signal,
           });
           if (res.status === 200 || res.status === 206) return res;
-          throw translatePullError(await registryErrorFrom(res, 'BLOB_UNKNOWN'), this.familiar());
+          throw translatePullError(await registryErrorFrom(res, 'BLOB_UNKNOWN'), { ...this.familiar(), blob: desc.digest });
         } catch (err) {
           if (!b.mirror || isAbortError(err) || index === this.readEndpoints.length - 1) throw err;
           this.settings.logger.warn('registry mirror failed for a blob; trying the next endpoint', { mirror: b.endpoint.host, digest: desc.digest, error: (err as Error).message });
@@ -242,7 +242,7 @@ export class Repository implements RegistryRepository {
     });
   }
 
-  pushBlob(desc: Descriptor, open: () => Readable, opts: PushBlobOptions = {}): Promise<PushBlobResult> {
+  async pushBlob(desc: Descriptor, open: () => Readable, opts: PushBlobOptions = {}): Promise<PushBlobResult> {
     validateDescriptor(desc, 'descriptor');
     return pushBlob(
       {

@@ -56,6 +56,8 @@ export interface PullErrorContext {
   familiarName: string;
   /** `busybox:latest`, `localhost:5000/app@sha256:…` */
   familiarRef: string;
+  /** The blob asked for, when the error is about one. */
+  blob?: string;
 }
 
 /** Docker's translation of a pull-side registry error. */
@@ -69,7 +71,7 @@ export function translatePullError(e: RegistryError, ctx: PullErrorContext): Ber
     case 'NAME_UNKNOWN':
       return new NotFoundError(`repository ${ctx.familiarName} not found: ${text}`, { cause: e });
     case 'BLOB_UNKNOWN':
-      return new NotFoundError(`${text} (${ctx.familiarRef})`, { cause: e });
+      return new NotFoundError(`blob ${ctx.blob ?? ''} not found in ${ctx.familiarName}: ${text}`.replace('blob  not', 'blob not'), { cause: e });
     case 'UNAUTHORIZED':
       return new UnauthorizedError(text, { cause: e });
     default:
