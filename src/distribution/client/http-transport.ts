@@ -10,9 +10,8 @@ import https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from '../../util/log.js';
-import { errnoCode } from '../../util/errors.js';
 import { loadHostTlsMaterial, systemCaCertificates } from './certs-dir.js';
-import { connectionError, isAbortError } from './connection-error.js';
+import { RegistryConnectionError, connectionError, isAbortError } from './connection-error.js';
 import type { InsecureRegistries } from './insecure-registries.js';
 
 export interface HttpRequest {
@@ -101,7 +100,8 @@ export class HttpTransport {
       return await this.sendOnce(req, agent);
     } catch (err) {
       // A keep-alive socket closed by the server between requests: the request never reached it.
-      if ((err as { reusedSocket?: boolean }).reusedSocket && ['ECONNRESET', 'EPIPE', 'ECONNABORTED'].includes(errnoCode(err) ?? '')) {
+      if (err instanceof RegistryConnectionError && (err as { reusedSocket?: boolean }).reusedSocket && ['ECONNRESET', 'EPIPE', 'ECONNABORTED'].includes(err.errno ?? '')) {
+        this.opts.logger.debug('keep-alive connection was closed by the server; sending again', { url: req.url.href });
         return this.sendOnce(req, agent);
       }
       throw err;

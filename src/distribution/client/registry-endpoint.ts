@@ -102,7 +102,8 @@ export class RegistryEndpoint {
       discardBody(res);
       throw err;
     }
-    if (second === undefined || (second === first && !bearer)) return res;
+    // The same credentials again would get the same answer.
+    if (second === undefined || second === first) return res;
     await drainBody(res);
     if (ping.challenges.length === 0) ping.challenges = challenges;
     return this.send(r, url, second);
