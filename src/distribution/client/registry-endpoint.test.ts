@@ -175,3 +175,39 @@ test('requests reuse one keep-alive connection', async () => {
     await fake.stop();
   }
 });
+
+test('one caller aborting does not fail the shared ping and token fetch of another', async () => {
+  const { fake, tokenRequests } = await tokenRegistry({ needs: () => ['repository:a/b:pull'] });
+  const slow = await startFakeRegistry(async (req, res) => {
+    // A slow registry whose tokens come from `fake`'s token endpoint.
+    await new Promise((r) => setTimeout(r, 150));
+    const url = new URL(req.url!, 'http://x');
+    if (url.pathname === '/v2/') {
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${fake.host}/token",service="fake"` }).end();
+      return true;
+    }
+    const auth = req.headers.authorization ?? '';
+    if (!auth.includes('repository:a/b:pull')) {
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${fake.host}/token",service="fake",scope="repository:a/b:pull"` }).end();
+      return true;
+    }
+    res.writeHead(200, { 'Content-Type': img.manifestType }).end(img.manifest);
+    return true;
+  });
+  const client = new RegistryClient({ certsDirs: [] });
+  try {
+    const r = client.repository(parseReference(`${slow.host}/a/b`));
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    const [a, b] = await Promise.allSettled([r.getManifest('latest', { signal: ac.signal }), r.getManifest('latest')]);
+    assert.equal(a.status, 'rejected');
+    assert.equal((a as PromiseRejectedResult).reason.name, 'AbortError');
+    assert.equal(b.status, 'fulfilled');
+    assert.ok((b as PromiseFulfilledResult<{ bytes: Buffer }>).value.bytes.equals(img.manifest));
+    assert.equal(tokenRequests.length, 1);
+  } finally {
+    client.close();
+    await slow.stop();
+    await fake.stop();
+  }
+});

@@ -44,10 +44,13 @@ export class RegistryEndpoint {
     private readonly scheme?: 'http' | 'https',
   ) {}
 
-  /** Pings once; a failed ping is forgotten so the next call tries again. */
-  ping(signal?: AbortSignal): Promise<PingResult> {
+  /**
+   * Pings once; a failed ping is forgotten so the next call tries again. The ping is shared by
+   * every caller, so no caller's abort signal reaches it (its header deadline bounds it).
+   */
+  ping(): Promise<PingResult> {
     if (!this.pinged) {
-      const p = this.doPing(signal);
+      const p = this.doPing();
       this.pinged = p;
       p.catch(() => {
         if (this.pinged === p) this.pinged = undefined;
@@ -56,13 +59,13 @@ export class RegistryEndpoint {
     return this.pinged;
   }
 
-  private async doPing(signal?: AbortSignal): Promise<PingResult> {
+  private async doPing(): Promise<PingResult> {
     const schemes: Array<'http' | 'https'> = this.scheme ? [this.scheme] : (await this.transport.isInsecure(this.host)) ? ['https', 'http'] : ['https'];
     let lastError: unknown;
     for (const scheme of schemes) {
       const base = new URL(`${scheme}://${this.host}/`);
       try {
-        const res = await this.transport.send({ method: 'GET', url: new URL('/v2/', base), ...(signal ? { signal } : {}) });
+        const res = await this.transport.send({ method: 'GET', url: new URL('/v2/', base) });
         await drainBody(res);
         const challenges = res.status === 401 ? parseWwwAuthenticate(res.headers['www-authenticate']) : [];
         this.logger.debug('registry ping', { host: this.host, base: base.href, status: res.status, challenges: challenges.map((c) => c.scheme) });
@@ -77,8 +80,8 @@ export class RegistryEndpoint {
   }
 
   /** The base URL (after the ping). */
-  async base(signal?: AbortSignal): Promise<URL> {
-    return (await this.ping(signal)).base;
+  async base(): Promise<URL> {
+    return (await this.ping()).base;
   }
 
   /**
@@ -86,7 +89,8 @@ export class RegistryEndpoint {
    * 401 comes back only after one re-authentication failed or none was possible.
    */
   async request(r: EndpointRequest): Promise<HttpResponse> {
-    const ping = await this.ping(r.signal);
+    const ping = await this.ping();
+    if (r.signal?.aborted) throw r.signal.reason instanceof Error ? r.signal.reason : new DOMException('The operation was aborted', 'AbortError');
     const url = r.url ?? new URL(r.path ?? '/v2/', ping.base);
     const first = await this.authorization(ping.challenges, r, r.scopes, false, url);
     const res = await this.send(r, url, first);
@@ -127,10 +131,8 @@ export class RegistryEndpoint {
       if (creds?.registryToken) return `Bearer ${creds.registryToken}`;
       const realm = bearer.params.realm;
       if (!realm) throw new UnauthorizedError(`${goMethod(r.method)} "${url.href}": no realm specified for token auth challenge`);
-      const token = await this.tokens.get(
-        { realm, ...(bearer.params.service !== undefined ? { service: bearer.params.service } : {}), scopes, ...(creds ? { creds } : {}), ...(r.signal ? { signal: r.signal } : {}) },
-        fresh,
-      );
+      // Shared with concurrent requests: no one caller's abort signal may cancel it.
+      const token = await this.tokens.get({ realm, ...(bearer.params.service !== undefined ? { service: bearer.params.service } : {}), scopes, ...(creds ? { creds } : {}) }, fresh);
       return `Bearer ${token}`;
     }
     if (challenges.some((c) => c.scheme === 'basic')) {

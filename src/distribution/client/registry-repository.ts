@@ -284,7 +284,7 @@ export class Repository implements RegistryRepository {
   async listTags(opts: { n?: number; last?: string; signal?: AbortSignal } = {}): Promise<string[]> {
     if (opts.n !== undefined && (!Number.isSafeInteger(opts.n) || opts.n < 0)) throw new InvalidArgumentError(`invalid number of tags requested: ${opts.n}`);
     return this.read('tags', async (b) => {
-      const base = await b.endpoint.base(opts.signal);
+      const base = await b.endpoint.base();
       let url: URL | undefined = new URL(`/v2/${this.ref.path}/tags/list`, base);
       if (opts.n !== undefined) url.searchParams.set('n', String(opts.n));
       if (opts.last !== undefined) url.searchParams.set('last', opts.last);

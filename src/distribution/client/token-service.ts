@@ -32,6 +32,7 @@ export interface TokenRequest {
   creds?: RegistryCredentials;
   /** Ask for a refresh token too (`offline_token=true`), as login does. */
   offline?: boolean;
+  /** Honoured by fetch(); get() shares one fetch among callers, so pass none there. */
   signal?: AbortSignal;
 }
 
