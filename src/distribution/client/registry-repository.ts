@@ -48,6 +48,15 @@ export interface RepositorySettings {
 }
 
 const acceptManifests = manifestMediaTypes.join(', ');
+
+/** A caller's descriptor must be well formed (sha256 digest, non-negative size) before any request. */
+function checkDescriptor(desc: Descriptor): void {
+  try {
+    validateDescriptor(desc, 'descriptor');
+  } catch (err) {
+    throw new InvalidArgumentError(`invalid ${(err as Error).message.replace(/^manifest invalid: /, '')}`, { cause: err });
+  }
+}
 const maxTagsBody = 32 * 1024 * 1024;
 const maxTagPages = 10_000;
 
@@ -208,7 +217,7 @@ export class Repository implements RegistryRepository {
   }
 
   fetchBlob(desc: Descriptor, opts: FetchBlobOptions = {}): Readable {
-    validateDescriptor(desc, 'descriptor');
+    checkDescriptor(desc);
     let index = 0; // sticks to the endpoint that answered; a mirror that fails is left for good
     const open = async (offset: number, signal: AbortSignal): Promise<HttpResponse> => {
       for (;;) {
@@ -243,7 +252,7 @@ export class Repository implements RegistryRepository {
   }
 
   async pushBlob(desc: Descriptor, open: () => Readable, opts: PushBlobOptions = {}): Promise<PushBlobResult> {
-    validateDescriptor(desc, 'descriptor');
+    checkDescriptor(desc);
     return pushBlob(
       {
         request: (r) => this.send(this.registry, r),
