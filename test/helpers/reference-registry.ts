@@ -28,6 +28,8 @@ export interface ReferenceRegistry {
   port: number;
   /** Everything the registry printed (for failure messages). */
   output(): string;
+  /** Requests in the access log with this method and path prefix. */
+  countRequests(method: string, pathPrefix: string): number;
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function startReferenceRegistry(opts: ReferenceRegistryOptions): Pr
     host: `127.0.0.1:${port}`,
     port,
     output: () => output,
+    countRequests: (method, pathPrefix) => output.split('\n').filter((l) => l.includes(`"${method} ${pathPrefix}`)).length,
     stop: async () => {
       if (exited) return;
       const gone = new Promise<void>((r) => child.once('exit', () => r()));

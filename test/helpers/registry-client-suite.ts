@@ -19,8 +19,8 @@ export interface SuiteSetup {
   /** A client with the chunk size the suite needs (1 MiB, so a 5 MiB blob goes in chunks). */
   client: () => RegistryClient;
   creds?: RegistryCredentials;
-  /** The registry's output so far (access log), to count requests. */
-  registryOutput: () => string;
+  /** How many requests with this method and path prefix the registry logged so far (its access log). */
+  countRequests: (method: string, pathPrefix: string) => number;
 }
 
 export function registryClientSuite(label: string, s: SuiteSetup): void {
@@ -55,7 +55,7 @@ export function registryClientSuite(label: string, s: SuiteSetup): void {
     const absent = { mediaType: mediaTypes.ociLayerGzip, digest: sha256Digest('absent'), size: 6 };
     await assert.rejects(readAll(r.fetchBlob(absent)), (e: Error) => {
       assert.ok(e instanceof NotFoundError);
-      assert.equal(e.message, `blob ${absent.digest} not found in ${s.host()}/suite/app: blob unknown: blob unknown to registry`);
+      assert.ok(e.message.startsWith(`blob ${absent.digest} not found in ${s.host()}/suite/app: blob unknown: `), e.message);
       return true;
     });
   });
@@ -99,14 +99,14 @@ export function registryClientSuite(label: string, s: SuiteSetup): void {
   test(`${label}: a multi-MB blob goes up in chunked PATCHes and comes back intact`, async () => {
     const big = blobOf(randomBytes(5 * 1024 * 1024 + 3), mediaTypes.ociLayer);
     const r = repo('suite/big');
-    const before = (s.registryOutput().match(/"PATCH \/v2\/suite\/big\/blobs\/uploads\//g) ?? []).length;
+    const before = s.countRequests('PATCH', '/v2/suite/big/blobs/uploads/');
     const progress: number[] = [];
     assert.equal(await r.pushBlob(big.desc, opener(big.bytes).open, { onProgress: (n) => progress.push(n) }), 'uploaded');
     assert.equal(progress.at(-1), big.bytes.length);
     // The access log is written asynchronously; give it a moment.
     let patches = 0;
     for (let i = 0; i < 50 && patches < 6; i++) {
-      patches = (s.registryOutput().match(/"PATCH \/v2\/suite\/big\/blobs\/uploads\//g) ?? []).length - before;
+      patches = s.countRequests('PATCH', '/v2/suite/big/blobs/uploads/') - before;
       if (patches < 6) await new Promise((res) => setTimeout(res, 100));
     }
     assert.equal(patches, 6, '5 MiB + 3 bytes in 1 MiB chunks is six PATCH requests');
@@ -131,12 +131,12 @@ export function registryClientSuite(label: string, s: SuiteSetup): void {
 
     await assert.rejects(r.getManifest('missing'), (e: Error) => {
       assert.ok(e instanceof NotFoundError);
-      assert.equal(e.message, `manifest for ${s.host()}/suite/tags:missing not found: manifest unknown: manifest unknown`);
+      assert.ok(e.message.startsWith(`manifest for ${s.host()}/suite/tags:missing not found: manifest unknown: `), e.message);
       return true;
     });
     await assert.rejects(repo('suite/never-pushed').listTags(), (e: Error) => {
       assert.ok(e instanceof NotFoundError);
-      assert.equal(e.message, `repository ${s.host()}/suite/never-pushed not found: name unknown: repository name not known to registry`);
+      assert.ok(e.message.startsWith(`repository ${s.host()}/suite/never-pushed not found: name unknown: `), e.message);
       return true;
     });
   });

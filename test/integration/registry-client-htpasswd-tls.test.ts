@@ -51,7 +51,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-registryClientSuite('htpasswd over TLS', { host: () => registry.host, client: () => client, creds, registryOutput: () => registry.output() });
+registryClientSuite('htpasswd over TLS', { host: () => registry.host, client: () => client, creds, countRequests: (m, p) => registry.countRequests(m, p) });
 
 test('htpasswd over TLS: login checks the password with Docker messages', async () => {
   assert.deepEqual(await client.login(registry.host, creds), { status: 'Login Succeeded' });

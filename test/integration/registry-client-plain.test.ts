@@ -29,7 +29,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-registryClientSuite('plain http', { host: () => registry.host, client: () => client, registryOutput: () => registry.output() });
+registryClientSuite('plain http', { host: () => registry.host, client: () => client, countRequests: (m, p) => registry.countRequests(m, p) });
 
 test('plain http: login to a registry without auth succeeds without an identity token', async () => {
   assert.deepEqual(await client.login(registry.host, { username: 'u', password: 'p' }), { status: 'Login Succeeded' });

@@ -55,7 +55,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-registryClientSuite('token auth', { host: () => registry.host, client: () => client, creds: alice, registryOutput: () => registry.output() });
+registryClientSuite('token auth', { host: () => registry.host, client: () => client, creds: alice, countRequests: (m, p) => registry.countRequests(m, p) });
 
 async function pushImage(path: string, tag: string) {
   const img = makeImage([4096, 100]);
