@@ -12,6 +12,7 @@
  *
  *   node dist/bench/pull-push-bench.js [--runs 3] [--layers 4] [--layer-mb 100] [--files 20000]
  *                                       [--docker-host unix:///var/run/docker.sock] [--only pull|push]
+ *                                       [--engines berth,docker]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +46,7 @@ const { values: opts } = parseArgs({
     files: { type: 'string', default: '20000' },
     'docker-host': { type: 'string' },
     only: { type: 'string' },
+    engines: { type: 'string', default: 'berth,docker' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -174,9 +176,9 @@ async function buildImage(dir: string): Promise<number> {
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: mediaTypes.dockerManifest,
-      config: { mediaType: mediaTypes.dockerConfig, digest: sha256Digest(config), size: config.length },
-      layers: layers.map((l) => ({ mediaType: mediaTypes.dockerLayerGzip, digest: l.digest, size: l.size })),
+      mediaType: mediaTypes.ociManifest,
+      config: { mediaType: mediaTypes.ociConfig, digest: sha256Digest(config), size: config.length },
+      layers: layers.map((l) => ({ mediaType: mediaTypes.ociLayerGzip, digest: l.digest, size: l.size })),
     }),
   );
   writeFileSync(join(blobs, sha256Digest(manifest).slice(7)), manifest);
@@ -185,7 +187,7 @@ async function buildImage(dir: string): Promise<number> {
     join(dir, 'index.json'),
     JSON.stringify({
       schemaVersion: 2,
-      manifests: [{ mediaType: mediaTypes.dockerManifest, digest: sha256Digest(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }],
+      manifests: [{ mediaType: mediaTypes.ociManifest, digest: sha256Digest(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }],
     }),
   );
   return layers.reduce((n, l) => n + l.size, config.length);
@@ -240,13 +242,18 @@ async function main(): Promise<void> {
     const bytes = await buildImage(layout);
     const source = await startRegistry(work);
     cleanups.push(source.stop);
-    await pexec('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout}:latest`, `docker://${source.host}/bench/image:latest`]);
+    // Stored as Docker schema 2, the format most registries serve.
+    await pexec('skopeo', ['copy', '--quiet', '--format', 'v2s2', '--dest-tls-verify=false', `oci:${layout}:latest`, `docker://${source.host}/bench/image:latest`]);
     console.error(`image: ${(bytes / 1e6).toFixed(0)} MB compressed, in ${source.host}/bench/image:latest`);
 
-    const berthd = await startPrivateBerthd(work);
-    cleanups.push(berthd.stop);
-    const engines = [{ name: 'berth', host: berthd.host }];
-    if (opts['docker-host']) engines.push({ name: 'docker', host: opts['docker-host'] });
+    const wanted = opts.engines!.split(',');
+    const engines: Array<{ name: string; host: string }> = [];
+    if (wanted.includes('berth')) {
+      const berthd = await startPrivateBerthd(work);
+      cleanups.push(berthd.stop);
+      engines.push({ name: 'berth', host: berthd.host });
+    }
+    if (opts['docker-host'] && wanted.includes('docker')) engines.push({ name: 'docker', host: opts['docker-host'] });
     const image = `${source.host}/bench/image:latest`;
     const results = new Map<string, { pull: number[]; push: number[] }>();
     for (const e of engines) {
