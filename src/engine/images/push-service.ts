@@ -152,7 +152,8 @@ export class PushService {
         { ...(mountFrom ? { mountFrom: [mountFrom.path] } : {}), onProgress: (n) => meter.set(n), signal },
       );
       if (result === 'exists') out.update(id, 'Layer already exists');
-      else if (result === 'mounted') out.update(id, `Mounted from ${familiarRepository(mountFrom ?? ref)}`);
+      // Docker names the source by its path on the registry (`library/busybox`).
+      else if (result === 'mounted') out.update(id, `Mounted from ${(mountFrom ?? ref).path}`);
       else {
         meter.finish();
         out.update(id, 'Pushed');
