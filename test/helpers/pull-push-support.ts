@@ -130,6 +130,28 @@ export async function writeLayoutImage(
   return { manifestDigest, configDigest, diffIds, layerDigests: descs.map((d) => d.digest) };
 }
 
+/**
+ * Adds an OCI index of images already in the layout (as writeLayoutImage returned them) under
+ * `tag`, for `skopeo copy --all`. Returns the index digest.
+ */
+export function writeLayoutIndex(dir: string, tag: string, images: Array<{ image: LayoutImage; platform: { os: string; architecture: string; variant?: string } }>): Digest {
+  const blobs = join(dir, 'blobs', 'sha256');
+  const entries = images.map(({ image, platform }) => ({
+    mediaType: mediaTypes.ociManifest,
+    digest: image.manifestDigest,
+    size: readFileSync(join(blobs, image.manifestDigest.slice(7))).length,
+    platform,
+  }));
+  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: mediaTypes.ociIndex, manifests: entries }));
+  const digest = sha256Digest(index);
+  writeFileSync(join(blobs, digest.slice(7)), index);
+  const indexPath = join(dir, 'index.json');
+  const top = JSON.parse(readFileSync(indexPath, 'utf8')) as { manifests: unknown[] };
+  top.manifests.push({ mediaType: mediaTypes.ociIndex, digest, size: index.length, annotations: { 'org.opencontainers.image.ref.name': tag } });
+  writeFileSync(indexPath, JSON.stringify({ schemaVersion: 2, ...top }));
+  return digest;
+}
+
 /** busybox from the host: /bin/busybox and the applets a test needs, as one layer. */
 export function busyboxEntries(applets: string[] = ['sh', 'sleep', 'cat', 'ls', 'stat', 'echo', 'readlink']): TarEntry[] {
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
