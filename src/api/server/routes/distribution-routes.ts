@@ -6,10 +6,19 @@
 import type { Engine } from '../../../engine/index.js';
 import { credentialsOf, toAuthConfig } from '../../../engine/index.js';
 import { parsePlatform, type Platform } from '../../../distribution/index.js';
-import { InvalidArgumentError } from '../../../util/errors.js';
+import { InternalError, InvalidArgumentError, UnauthorizedError } from '../../../util/errors.js';
 import type { RequestContext } from '../context.js';
 import { decodeRegistryAuth, JsonProgressStream } from '../json-progress.js';
 import { compareVersions, type Router } from '../router.js';
+
+/**
+ * Docker answers a registry's refusal during pull and push with 500 (errdefs.Unknown), never 401:
+ * a 401 from the daemon makes the docker CLI stop and ask for a login interactively.
+ */
+function registryRefusal(err: unknown): unknown {
+  if (err instanceof UnauthorizedError) return new InternalError(err.message, { cause: err });
+  return err;
+}
 
 /** Credentials from X-Registry-Auth; an undecodable header counts as none (Docker's pull rule). */
 function headerCredentials(ctx: RequestContext, strict: boolean) {
@@ -50,7 +59,7 @@ export async function pullImage(ctx: RequestContext, engine: Engine, fromImage: 
     });
     out.end();
   } catch (err) {
-    out.fail(err);
+    out.fail(registryRefusal(err));
   }
 }
 
@@ -80,7 +89,7 @@ export function registerDistributionRoutes(router: Router, engine: Engine): void
       });
       out.end();
     } catch (err) {
-      out.fail(err);
+      out.fail(registryRefusal(err));
     }
   });
 
