@@ -8,15 +8,18 @@
  *       `docker pull` is timed until it exits.
  * push: the pulled image is tagged into a fresh, empty registry (a new one per run, so no layer
  *       exists there and none can be mounted) and `docker push` is timed.
- * Throughput = compressed bytes of the image / wall time. Prints medians and the ratio.
+ * Throughput = compressed bytes of the image / wall time. Engines take turns run by run (the
+ * machine's load changes), each run after a `sync`. Prints medians and the ratio.
  *
  *   node dist/bench/pull-push-bench.js [--runs 3] [--layers 4] [--layer-mb 100] [--files 20000]
  *                                       [--docker-host unix:///var/run/docker.sock] [--only pull|push]
- *                                       [--engines berth,docker]
+ *                                       [--engines berth,docker] [--layout DIR]
+ *
+ * --layout keeps the generated image (an OCI layout) in DIR and reuses it on the next run.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +50,7 @@ const { values: opts } = parseArgs({
     'docker-host': { type: 'string' },
     only: { type: 'string' },
     engines: { type: 'string', default: 'berth,docker' },
+    layout: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -193,6 +197,16 @@ async function buildImage(dir: string): Promise<number> {
   return layers.reduce((n, l) => n + l.size, config.length);
 }
 
+/** The compressed size of the image in an existing layout (config and layers). */
+function imageBytes(layout: string): number {
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  const m = JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8')) as {
+    config: { size: number };
+    layers: Array<{ size: number }>;
+  };
+  return m.layers.reduce((n, l) => n + l.size, m.config.size);
+}
+
 async function startPrivateBerthd(work: string): Promise<{ host: string; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(work, 'berthd-'));
   const host = `unix://${dir}/berth.sock`;
@@ -237,9 +251,14 @@ async function main(): Promise<void> {
   const work = mkdtempSync('/var/tmp/berth-pull-push-bench-');
   const cleanups: Array<() => Promise<void>> = [];
   try {
-    console.error('building the image …');
-    const layout = join(work, 'layout');
-    const bytes = await buildImage(layout);
+    const layout = opts.layout ?? join(work, 'layout');
+    let bytes: number;
+    if (opts.layout && existsSync(join(layout, 'index.json'))) {
+      bytes = imageBytes(layout);
+    } else {
+      console.error('building the image …');
+      bytes = await buildImage(layout);
+    }
     const source = await startRegistry(work);
     cleanups.push(source.stop);
     // Stored as Docker schema 2, the format most registries serve.
@@ -256,29 +275,33 @@ async function main(): Promise<void> {
     if (opts['docker-host'] && wanted.includes('docker')) engines.push({ name: 'docker', host: opts['docker-host'] });
     const image = `${source.host}/bench/image:latest`;
     const results = new Map<string, { pull: number[]; push: number[] }>();
-    for (const e of engines) {
-      const r = { pull: [] as number[], push: [] as number[] };
-      results.set(e.name, r);
-      for (let i = 0; i < runs; i++) {
+    for (const e of engines) results.set(e.name, { pull: [], push: [] });
+    // Engines take turns run by run, so a change in the machine's load hits both alike.
+    for (let i = 0; i < runs; i++) {
+      for (const e of engines) {
         await docker(e.host, ['rmi', '-f', image]).catch(() => '');
+        await pexec('sync');
         const s = await timed(() => docker(e.host, ['pull', '-q', image]));
-        r.pull.push(s);
+        results.get(e.name)!.pull.push(s);
         console.error(`  ${e.name} pull ${i + 1}/${runs}: ${s.toFixed(2)} s (${(bytes / 1e6 / s).toFixed(0)} MB/s)`);
       }
-      if (opts.only !== 'pull') {
-        for (let i = 0; i < runs; i++) {
+    }
+    if (opts.only !== 'pull') {
+      for (let i = 0; i < runs; i++) {
+        for (const e of engines) {
           const target = await startRegistry(work);
           const dest = `${target.host}/bench/pushed:latest`;
           await docker(e.host, ['tag', image, dest]);
+          await pexec('sync');
           const s = await timed(() => docker(e.host, ['push', dest]));
-          r.push.push(s);
+          results.get(e.name)!.push.push(s);
           console.error(`  ${e.name} push ${i + 1}/${runs}: ${s.toFixed(2)} s (${(bytes / 1e6 / s).toFixed(0)} MB/s)`);
           await docker(e.host, ['rmi', dest]).catch(() => '');
           await target.stop();
         }
       }
-      await docker(e.host, ['rmi', '-f', image]).catch(() => '');
     }
+    for (const e of engines) await docker(e.host, ['rmi', '-f', image]).catch(() => '');
     console.log(`\nimage: ${Number(opts.layers)} x ${opts['layer-mb']} MB random + ${opts.files} small files = ${(bytes / 1e6).toFixed(0)} MB compressed; median of ${runs}`);
     console.log('operation   engine   seconds   MB/s');
     for (const op of ['pull', 'push'] as const) {

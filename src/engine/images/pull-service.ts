@@ -326,19 +326,31 @@ export class PullService {
       t.out.update(id, 'Waiting');
       await t.pool.acquire();
     }
+    // The slot is the transfer's: given back when the blob is stored, while unpacking may go on.
+    let holding = true;
+    const releaseSlot = (): void => {
+      if (!holding) return;
+      holding = false;
+      t.pool.release();
+    };
     let prepared;
     let result;
+    const started = Date.now();
+    let commitMs = 0;
     try {
       if (t.signal.aborted) throw new Error('pull cancelled');
       prepared = await this.d.snapshots.prepareCommitted(t.key);
       const local = await this.d.content.has(t.desc.digest);
       const download = new ProgressMeter(t.out, id, 'Downloading', t.desc.size);
       const extract = new ProgressMeter(t.out, id, 'Extracting', t.desc.size);
-      let received = false;
+      let stored = false;
       const source: Readable = local
         ? this.d.content.readStream(t.desc.digest)
         : t.repo.fetchBlob(t.desc, { signal: t.signal, onProgress: (n) => download.set(n) });
-      if (local) t.out.update(id, 'Download complete');
+      if (local) {
+        t.out.update(id, 'Download complete');
+        releaseSlot();
+      }
       const onAbort = (): void => {
         source.destroy(new Error('pull cancelled'));
       };
@@ -353,13 +365,17 @@ export class PullService {
           onReceived: () => {
             if (local) return;
             download.finish();
-            received = true;
             t.out.update(id, 'Verifying Checksum');
           },
-          onStored: () => t.out.update(id, 'Download complete'),
+          onStored: () => {
+            stored = true;
+            t.out.update(id, 'Download complete');
+            releaseSlot();
+          },
+          onCommitMs: (ms) => (commitMs = ms),
           // While downloading, the bar shows the download; after it, what is left to unpack.
           onUnpackProgress: (n) => {
-            if (local || received) extract.set(n);
+            if (local || stored) extract.set(n);
           },
         });
       } finally {
@@ -371,8 +387,9 @@ export class PullService {
       await prepared?.abort();
       throw err;
     } finally {
-      t.pool.release();
+      releaseSlot();
     }
+    const unpacked = Date.now();
     try {
       await t.parentCommitted;
       await prepared.commit(t.parentKey);
@@ -381,6 +398,7 @@ export class PullService {
       throw err;
     }
     t.out.update(id, 'Pull complete');
+    this.d.log.debug('layer pulled', { digest: t.desc.digest, bytes: t.desc.size, fetchAndUnpackMs: unpacked - started, blobCommitMs: commitMs, waitedForParentMs: Date.now() - unpacked });
     return result.size;
   }
 }
