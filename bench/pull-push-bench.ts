@@ -12,7 +12,7 @@
  * machine's load changes), each run after a `sync`. Prints medians and the ratio.
  *
  *   node dist/bench/pull-push-bench.js [--runs 3] [--layers 4] [--layer-mb 100] [--files 20000]
- *                                       [--docker-host unix:///var/run/docker.sock] [--only pull|push]
+ *                                       [--docker-host unix:///var/run/docker.sock] [--only pull|push|local]
  *                                       [--engines berth,docker] [--layout DIR]
  *
  * --layout keeps the generated image (an OCI layout) in DIR and reuses it on the next run.
@@ -55,7 +55,7 @@ const { values: opts } = parseArgs({
   },
 });
 if (opts.help) {
-  console.log('usage: node dist/bench/pull-push-bench.js [--runs N] [--layers N] [--layer-mb N] [--files N] [--docker-host unix:///PATH] [--only pull|push]');
+  console.log('usage: node dist/bench/pull-push-bench.js [--runs N] [--layers N] [--layer-mb N] [--files N] [--docker-host unix:///PATH] [--only pull|push|local]');
   process.exit(0);
 }
 const runs = Number(opts.runs);
@@ -197,6 +197,13 @@ async function buildImage(dir: string): Promise<number> {
   return layers.reduce((n, l) => n + l.size, config.length);
 }
 
+/** The layer blob files of the image in a layout, bottom first. */
+function layerBlobs(layout: string): string[] {
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  const m = JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8')) as { layers: Array<{ digest: string }> };
+  return m.layers.map((l) => join(layout, 'blobs', 'sha256', l.digest.slice(7)));
+}
+
 /** The compressed size of the image in an existing layout (config and layers). */
 function imageBytes(layout: string): number {
   const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
@@ -274,10 +281,10 @@ async function main(): Promise<void> {
     }
     if (opts['docker-host'] && wanted.includes('docker')) engines.push({ name: 'docker', host: opts['docker-host'] });
     const image = `${source.host}/bench/image:latest`;
-    const results = new Map<string, { pull: number[]; push: number[] }>();
+    const results = new Map<string, { pull: number[]; push: number[]; local?: number[] }>();
     for (const e of engines) results.set(e.name, { pull: [], push: [] });
     // Engines take turns run by run, so a change in the machine's load hits both alike.
-    for (let i = 0; i < runs; i++) {
+    for (let i = 0; i < (opts.only === 'local' ? 0 : runs); i++) {
       for (const e of engines) {
         await docker(e.host, ['rmi', '-f', image]).catch(() => '');
         await pexec('sync');
@@ -286,7 +293,7 @@ async function main(): Promise<void> {
         console.error(`  ${e.name} pull ${i + 1}/${runs}: ${s.toFixed(2)} s (${(bytes / 1e6 / s).toFixed(0)} MB/s)`);
       }
     }
-    if (opts.only !== 'pull') {
+    if (opts.only === undefined || opts.only === 'push') {
       for (let i = 0; i < runs; i++) {
         for (const e of engines) {
           const target = await startRegistry(work);
@@ -302,18 +309,44 @@ async function main(): Promise<void> {
       }
     }
     for (const e of engines) await docker(e.host, ['rmi', '-f', image]).catch(() => '');
+
+    // Local images (no compressed blob known): each layer imported as an image of its own, so
+    // the engine has to compress before it uploads. Timed: pushing all of them.
+    if (opts.only === undefined || opts.only === 'local') {
+      const layerFiles = layerBlobs(layout);
+      for (const e of engines) {
+        results.get(e.name)!.local = [];
+        for (let l = 0; l < layerFiles.length; l++) await docker(e.host, ['import', layerFiles[l]!, `bench/local:${l}`]);
+      }
+      for (let i = 0; i < runs; i++) {
+        for (const e of engines) {
+          const target = await startRegistry(work);
+          for (let l = 0; l < layerFiles.length; l++) await docker(e.host, ['tag', `bench/local:${l}`, `${target.host}/bench/local:${l}`]);
+          await pexec('sync');
+          const s = await timed(() => docker(e.host, ['push', '-a', `${target.host}/bench/local`]));
+          results.get(e.name)!.local!.push(s);
+          console.error(`  ${e.name} push of local images ${i + 1}/${runs}: ${s.toFixed(2)} s (${(bytes / 1e6 / s).toFixed(0)} MB/s)`);
+          for (let l = 0; l < layerFiles.length; l++) await docker(e.host, ['rmi', `${target.host}/bench/local:${l}`]).catch(() => '');
+          await target.stop();
+        }
+      }
+      for (const e of engines) for (let l = 0; l < layerFiles.length; l++) await docker(e.host, ['rmi', '-f', `bench/local:${l}`]).catch(() => '');
+    }
     console.log(`\nimage: ${Number(opts.layers)} x ${opts['layer-mb']} MB random + ${opts.files} small files = ${(bytes / 1e6).toFixed(0)} MB compressed; median of ${runs}`);
     console.log('operation   engine   seconds   MB/s');
-    for (const op of ['pull', 'push'] as const) {
+    const label = { pull: 'pull', push: 'push', local: 'push-local' } as const;
+    for (const op of ['pull', 'push', 'local'] as const) {
       for (const [name, r] of results) {
-        if (r[op].length === 0) continue;
-        const m = median(r[op]);
-        console.log(`${op.padEnd(11)} ${name.padEnd(8)} ${m.toFixed(2).padStart(7)}   ${(bytes / 1e6 / m).toFixed(0).padStart(4)}`);
+        const v = r[op];
+        if (!v?.length) continue;
+        const m = median(v);
+        console.log(`${label[op].padEnd(11)} ${name.padEnd(8)} ${m.toFixed(2).padStart(7)}   ${(bytes / 1e6 / m).toFixed(0).padStart(4)}`);
       }
       const b = results.get('berth')?.[op];
       const d = results.get('docker')?.[op];
-      if (b?.length && d?.length) console.log(`${op.padEnd(11)} ratio    berth is ${(median(d) / median(b)).toFixed(2)}x Docker's throughput`);
+      if (b?.length && d?.length) console.log(`${label[op].padEnd(11)} ratio    berth is ${(median(d) / median(b)).toFixed(2)}x Docker's throughput`);
     }
+    console.log('push: the pulled image to an empty registry; push-local: each layer imported as a local image (the engine compresses it), all pushed with -a');
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => {});
     rmSync(work, { recursive: true, force: true });

@@ -61,6 +61,30 @@ test('skopeo inspects and copies what Berth pushed', async () => {
   assert.equal((JSON.parse(readFileSync(join(dir, 'oci-copy', 'index.json'), 'utf8')) as { manifests: unknown[] }).manifests.length, 1);
 });
 
+test("Go's gzip reader (skopeo --dest-decompress) reads the layers Berth compressed, stored and deflated blocks alike", async () => {
+  // A local image whose one layer holds random bytes (stored blocks) and text (deflated ones).
+  const { randomBytes } = await import('node:crypto');
+  const { packEntries } = await import('../../src/util/tar/index.js');
+  const chunks: Buffer[] = [];
+  for await (const c of packEntries([
+    { name: 'random.bin', type: 'file', content: randomBytes(3 * 1024 * 1024 + 12345) },
+    { name: 'text.txt', type: 'file', content: 'a line of text that compresses well\n'.repeat(100_000) },
+  ])) chunks.push(c as Buffer);
+  const tar = Buffer.concat(chunks);
+  const name = `${reg.host}/berth/compressed`;
+  const imported = await d.api('POST', `/images/create?fromSrc=-&repo=${name}&tag=1`, tar, { 'Content-Type': 'application/x-tar' });
+  assert.equal(imported.status, 200, imported.text);
+  const r = await apiPush(d, name, '1');
+  assert.equal(r.error, undefined, r.text);
+  const out = join(dir, 'decompressed');
+  skopeo(['copy', '--quiet', '--src-tls-verify=false', '--dest-decompress', `docker://${name}:1`, `dir:${out}`]);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { layers: Array<{ digest: string }> };
+  const layer = readFileSync(join(out, manifest.layers[0]!.digest.slice(7)));
+  assert.deepEqual(layer, tar);
+  const img = (await d.api('GET', `/images/${name}:1/json`)).json;
+  assert.equal(`sha256:${createHash('sha256').update(layer).digest('hex')}`, img.RootFS.Layers[0]);
+});
+
 test('Berth pulls an OCI index skopeo pushed, for the host platform and for another', async () => {
   const layout = join(dir, 'multi');
   const platforms = [

@@ -2,16 +2,17 @@
  * The manifest a push sends. Pulled images (origin 'registry') and images pushed before (origin
  * 'engine') send their stored bytes unchanged, so their digest stays the same everywhere. A local
  * image (import, bootstrap) gets a Docker schema 2 manifest the first time it is pushed: each
- * uncompressed layer is gzipped once — or a gzip blob already known for its diff id is reused —
+ * uncompressed layer is gzipped once (AdaptiveGzip: incompressible stretches are stored, the
+ * rest deflated) — or a gzip blob already known for its diff id is reused —
  * and the new manifest replaces the local one in the image store, so later pushes send the same.
  */
-import { createGzip } from 'node:zlib';
 import type { ContentStore } from '../../content/index.js';
 import { layerCompression, mediaTypes, parseManifest, type Descriptor, type ImageManifest } from '../../distribution/index.js';
 import type { ImageRecord, ImageStore, LayerRecord } from '../../images/index.js';
 import type { Digest } from '../../util/digest.js';
 import { InvalidArgumentError, NotFoundError } from '../../util/errors.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
+import { AdaptiveGzip } from './adaptive-gzip.js';
 import type { Logger } from '../../util/log.js';
 
 export interface DistributableImage {
@@ -106,7 +107,7 @@ export class DistributionManifests {
     if (!(await this.d.content.has(l.digest))) {
       throw new NotFoundError(`layer ${l.diffId} of image ${img.id} is not stored as a blob; cannot push it`);
     }
-    const gz = createGzip({ level: this.d.gzipLevel, chunkSize: 256 * 1024 });
+    const gz = new AdaptiveGzip(this.d.gzipLevel);
     const src = this.d.content.readStream(l.digest);
     src.on('error', (e) => gz.destroy(e));
     const info = await this.d.content.writeStream(src.pipe(gz));
