@@ -21,6 +21,7 @@ import {
 } from '../util/reference.js';
 import type { Logger } from '../util/log.js';
 import { chainIds } from './chain-id.js';
+import { LeaseSet, type Lease } from './image-lease.js';
 import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
 
 export interface LayerRecord {
@@ -99,6 +100,11 @@ function toRecord(r: ImageRow): ImageRecord {
 
 export interface NewImage {
   readonly config: ImageConfig;
+  /**
+   * The config exactly as it arrived (a load, a pull): its digest is the image id, so it must
+   * be stored byte for byte. Without it `config` is serialized. It must parse to `config`.
+   */
+  readonly configBytes?: Uint8Array;
   readonly layers: readonly LayerRecord[];
   readonly manifestMediaType?: string;
   readonly refs?: readonly Reference[];
@@ -106,6 +112,8 @@ export interface NewImage {
 }
 
 export class ImageStore {
+  private readonly leases = new LeaseSet();
+
   constructor(
     private readonly db: Db,
     private readonly content: ContentStore,
@@ -180,37 +188,51 @@ export class ImageStore {
 
   /** Stores config and manifest blobs and inserts the image with its references. */
   async add(img: NewImage): Promise<ImageRecord> {
-    const configBytes = Buffer.from(JSON.stringify(img.config));
-    const configInfo = await this.content.writeBlob(configBytes);
-    const manifest: Manifest = {
-      schemaVersion: 2,
-      mediaType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configInfo.digest, size: configInfo.size },
-      layers: img.layers.map((l): Descriptor => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    };
-    const manifestInfo = await this.content.writeBlob(JSON.stringify(manifest));
-    const diffIds = img.layers.map((l) => l.diffId);
-    if (JSON.stringify(diffIds) !== JSON.stringify(img.config.rootfs.diff_ids)) {
-      throw new InvalidArgumentError('image config diff_ids do not match its layers');
+    return (await this.addAll([img]))[0]!;
+  }
+
+  /**
+   * Adds several images at once (a load): every blob is written and every layer checked first,
+   * then all rows and references are inserted in one transaction, so either all images appear
+   * or none. References repeated across the list end at the last image naming them.
+   */
+  async addAll(imgs: readonly NewImage[]): Promise<ImageRecord[]> {
+    const rows: Array<{ img: NewImage; id: Digest; manifestDigest: Digest; configText: string; size: number }> = [];
+    for (const img of imgs) {
+      const configBytes = img.configBytes ? Buffer.from(img.configBytes) : Buffer.from(JSON.stringify(img.config));
+      const configInfo = await this.content.writeBlob(configBytes);
+      const manifest: Manifest = {
+        schemaVersion: 2,
+        mediaType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configInfo.digest, size: configInfo.size },
+        layers: img.layers.map((l): Descriptor => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+      };
+      const manifestInfo = await this.content.writeBlob(JSON.stringify(manifest));
+      const diffIds = img.layers.map((l) => l.diffId);
+      if (JSON.stringify(diffIds) !== JSON.stringify(img.config.rootfs.diff_ids)) {
+        throw new InvalidArgumentError('image config diff_ids do not match its layers');
+      }
+      let size = 0;
+      const chain = chainIds(diffIds);
+      for (let i = 0; i < img.layers.length; i++) {
+        if (!this.snapshots.has(chain[i]!)) throw new NotFoundError(`layer ${diffIds[i]} is not unpacked`);
+        size += img.layers[i]!.size;
+      }
+      rows.push({ img, id: configInfo.digest, manifestDigest: manifestInfo.digest, configText: configBytes.toString(), size });
     }
-    let size = 0;
-    const chain = chainIds(diffIds);
-    for (let i = 0; i < img.layers.length; i++) {
-      if (!this.snapshots.has(chain[i]!)) throw new NotFoundError(`layer ${diffIds[i]} is not unpacked`);
-      size += img.layers[i]!.size;
-    }
-    const id = configInfo.digest;
     const now = new Date().toISOString();
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO images (id, manifest_digest, created, size, layers, config, last_tag_time, parent)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
-        )
-        .run(id, manifestInfo.digest, img.config.created ?? now, size, JSON.stringify(img.layers), configBytes.toString(), null, img.parent ?? null);
-      for (const ref of img.refs ?? []) this.setRef(ref, id, now);
+      for (const { img, id, manifestDigest, configText, size } of rows) {
+        this.db
+          .prepare(
+            `INSERT INTO images (id, manifest_digest, created, size, layers, config, last_tag_time, parent)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+          )
+          .run(id, manifestDigest, img.config.created ?? now, size, JSON.stringify(img.layers), configText, null, img.parent ?? null);
+        for (const ref of img.refs ?? []) this.setRef(ref, id, now);
+      }
     })();
-    return this.get(id)!;
+    return rows.map((r) => this.get(r.id)!);
   }
 
   private setRef(ref: Reference, id: Digest, now: string): void {
@@ -272,11 +294,35 @@ export class ImageStore {
     return (this.db.prepare('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map((r) => r.id as Digest);
   }
 
+  /** Protects blobs and snapshots of work in progress from `gc` until `release`. */
+  lease(): Lease {
+    return this.leases.acquire();
+  }
+
+  /**
+   * Ends a lease. With `discard`, first removes what the lease held and nothing else needs: blobs
+   * and snapshots no image references, no other lease holds and (snapshots) no container in
+   * `inUse` stands on. A failed load leaves the store as it found it this way.
+   */
+  async release(lease: Lease, opts: { discard?: boolean; inUse?: ReadonlySet<string> } = {}): Promise<void> {
+    try {
+      if (opts.discard) await this.collect(opts.inUse ?? new Set(), lease);
+    } finally {
+      this.leases.release(lease);
+    }
+  }
+
   /**
    * Removes blobs and committed snapshots no image references. `inUse` lists snapshot keys still
-   * needed by containers. Safe to run at any time outside a write of the same content.
+   * needed by containers; what a lease holds is left alone. Safe to run at any time.
    */
   async gc(inUse: ReadonlySet<string>): Promise<{ blobs: number; snapshots: number; bytes: number }> {
+    return this.collect(inUse, null);
+  }
+
+  /** gc over everything (`only` null) or over what one lease holds. */
+  private async collect(inUse: ReadonlySet<string>, only: Lease | null): Promise<{ blobs: number; snapshots: number; bytes: number }> {
+    const except = only ?? undefined;
     const images = this.list();
     const liveBlobs = new Set<string>();
     const liveChains = new Set<string>(inUse);
@@ -286,13 +332,14 @@ export class ImageStore {
       for (const l of img.layers) liveBlobs.add(l.digest);
       for (const c of chainIds(img.layers.map((l) => l.diffId))) liveChains.add(c);
     }
+    const snapshotCandidates = only ? [...only.snapshots] : null;
     let snapshots = 0;
     // Remove from the top of each chain down; a parent is removable once its children are gone.
     let removed = true;
     while (removed) {
       removed = false;
-      for (const key of this.snapshots.keys('committed')) {
-        if (liveChains.has(key) || this.snapshots.children(key).length) continue;
+      for (const key of snapshotCandidates ?? this.snapshots.keys('committed')) {
+        if (!this.snapshots.has(key) || liveChains.has(key) || this.leases.hasSnapshot(key, except) || this.snapshots.children(key).length) continue;
         await this.snapshots.remove(key);
         snapshots++;
         removed = true;
@@ -300,14 +347,14 @@ export class ImageStore {
     }
     let blobs = 0;
     let bytes = 0;
-    for (const d of await this.content.list()) {
-      if (liveBlobs.has(d)) continue;
+    for (const d of only ? [...only.blobs] : await this.content.list()) {
+      if (liveBlobs.has(d) || this.leases.hasBlob(d, except)) continue;
       const info = await this.content.info(d).catch(() => undefined);
+      if (!info) continue;
       await this.content.delete(d);
       blobs++;
-      bytes += info?.size ?? 0;
+      bytes += info.size;
     }
     return { blobs, snapshots, bytes };
   }
-
 }
