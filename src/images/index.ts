@@ -2,5 +2,5 @@ export * from './oci-types.js';
 export { chainIds } from './chain-id.js';
 export { applyConfigChanges, parseJsonArray, parseKeyValuePairs } from './config-changes.js';
 export { Lease } from './image-lease.js';
-export * as archive from './archive/index.js';
+export * from './archive/index.js';
 export { ImageStore, type ImageRecord, type ImageRef, type LayerRecord, type LayerUnpacker, type NewImage } from './image-store.js';
