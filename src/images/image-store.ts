@@ -348,9 +348,10 @@ export class ImageStore {
     let blobs = 0;
     let bytes = 0;
     for (const d of only ? [...only.blobs] : await this.content.list()) {
-      if (liveBlobs.has(d) || this.leases.hasBlob(d, except)) continue;
+      if (liveBlobs.has(d)) continue;
       const info = await this.content.info(d).catch(() => undefined);
-      if (!info) continue;
+      // Checked after the await: a lease taken meanwhile (a load that just wrote it) wins.
+      if (!info || this.leases.hasBlob(d, except)) continue;
       await this.content.delete(d);
       blobs++;
       bytes += info.size;

@@ -28,7 +28,8 @@ export interface SavedImage {
 
 export interface SizedStream {
   readonly size: number;
-  open(): Readable;
+  /** Opens the bytes; called once, when the entry is written. */
+  open(): Readable | Promise<Readable>;
 }
 
 export interface ArchiveSource {
@@ -57,7 +58,7 @@ async function entry(pack: Pack, header: Header, content?: Buffer | SizedStream)
   });
   finished.catch((err: Error) => (failed ??= err));
   // tar-stream's streams are streamx streams: copy by hand, honouring backpressure.
-  for await (const chunk of content.open() as AsyncIterable<Buffer>) {
+  for await (const chunk of (await content.open()) as AsyncIterable<Buffer>) {
     if (failed) throw failed;
     if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
   }
