@@ -163,6 +163,8 @@ export class Engine {
     engine.containerStore.load();
     engine.exitWatcher.on('exit', (e) => engine.containers.onExitReported(e.id, e.exitCode));
     await engine.containers.reconcile();
+    // What an operation cut short by a crash stored and no image took (a load's blobs and layers).
+    await engine.images.collectGarbage();
     await engine.exitWatcher.start();
     return engine;
   }
