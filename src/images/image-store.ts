@@ -5,6 +5,10 @@
  * An image is inserted only after its config, manifest and layer blobs are stored and its layers
  * unpacked, in one transaction with its references; a crash before that leaves only blobs and
  * snapshots that nothing references, which `gc` removes.
+ *
+ * Blobs and snapshots that an operation is still assembling (a load unpacking layers, a save
+ * reading blobs) are protected from `gc` by a lease (`protect`); leases live in memory only, so
+ * after a crash what an interrupted operation left is ordinary garbage.
  */
 import type { Readable } from 'node:stream';
 import { migrate, type Db } from '../state/index.js';
@@ -21,7 +25,6 @@ import {
 } from '../util/reference.js';
 import type { Logger } from '../util/log.js';
 import { chainIds } from './chain-id.js';
-import { LeaseSet, type Lease } from './image-lease.js';
 import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
 
 export interface LayerRecord {
@@ -100,19 +103,23 @@ function toRecord(r: ImageRow): ImageRecord {
 
 export interface NewImage {
   readonly config: ImageConfig;
-  /**
-   * The config exactly as it arrived (a load, a pull): its digest is the image id, so it must
-   * be stored byte for byte. Without it `config` is serialized. It must parse to `config`.
-   */
-  readonly configBytes?: Uint8Array;
+  /** The config's exact bytes (a loaded or pulled image's id is their digest); default JSON of `config`. */
+  readonly configBytes?: Buffer;
   readonly layers: readonly LayerRecord[];
   readonly manifestMediaType?: string;
   readonly refs?: readonly Reference[];
   readonly parent?: string | null;
 }
 
+/** What an operation in progress holds: `gc` leaves these alone until the lease is released. */
+export interface Lease {
+  readonly blobs: Set<string>;
+  readonly snapshots: Set<string>;
+  release(): void;
+}
+
 export class ImageStore {
-  private readonly leases = new LeaseSet();
+  private readonly leases = new Set<Lease>();
 
   constructor(
     private readonly db: Db,
@@ -194,12 +201,12 @@ export class ImageStore {
   /**
    * Adds several images at once (a load): every blob is written and every layer checked first,
    * then all rows and references are inserted in one transaction, so either all images appear
-   * or none. References repeated across the list end at the last image naming them.
+   * or none. A reference repeated across the list ends at the last image naming it.
    */
   async addAll(imgs: readonly NewImage[]): Promise<ImageRecord[]> {
     const rows: Array<{ img: NewImage; id: Digest; manifestDigest: Digest; configText: string; size: number }> = [];
     for (const img of imgs) {
-      const configBytes = img.configBytes ? Buffer.from(img.configBytes) : Buffer.from(JSON.stringify(img.config));
+      const configBytes = img.configBytes ?? Buffer.from(JSON.stringify(img.config));
       const configInfo = await this.content.writeBlob(configBytes);
       const manifest: Manifest = {
         schemaVersion: 2,
@@ -294,52 +301,87 @@ export class ImageStore {
     return (this.db.prepare('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map((r) => r.id as Digest);
   }
 
-  /** Protects blobs and snapshots of work in progress from `gc` until `release`. */
-  lease(): Lease {
-    return this.leases.acquire();
+  /**
+   * Takes a lease: blobs and snapshot keys added to it survive `gc` until it is released. A load
+   * holds one for what it stores before an image row references it, a save for what it reads.
+   */
+  protect(): Lease {
+    const lease: Lease = {
+      blobs: new Set(),
+      snapshots: new Set(),
+      release: () => {
+        this.leases.delete(lease);
+      },
+    };
+    this.leases.add(lease);
+    return lease;
+  }
+
+  private leased(kind: 'blobs' | 'snapshots', key: string, except?: Lease): boolean {
+    for (const l of this.leases) if (l !== except && l[kind].has(key)) return true;
+    return false;
   }
 
   /**
-   * Ends a lease. With `discard`, first removes what the lease held and nothing else needs: blobs
-   * and snapshots no image references, no other lease holds and (snapshots) no container in
-   * `inUse` stands on. A failed load leaves the store as it found it this way.
+   * Removes what an operation stored under `lease` that nothing else uses (no image, no other
+   * lease, no container in `inUse`), then releases the lease. A failed load leaves the store as
+   * it found it this way; a successful one drops what the archive carried and no image took.
    */
-  async release(lease: Lease, opts: { discard?: boolean; inUse?: ReadonlySet<string> } = {}): Promise<void> {
+  async discard(lease: Lease, inUse: ReadonlySet<string>): Promise<{ blobs: number; snapshots: number }> {
     try {
-      if (opts.discard) await this.collect(opts.inUse ?? new Set(), lease);
+      const live = this.liveSets(inUse);
+      let snapshots = 0;
+      let removed = true;
+      while (removed) {
+        removed = false;
+        for (const key of lease.snapshots) {
+          if (live.chains.has(key) || this.leased('snapshots', key, lease) || !this.snapshots.has(key) || this.snapshots.children(key).length) continue;
+          await this.snapshots.remove(key);
+          lease.snapshots.delete(key);
+          snapshots++;
+          removed = true;
+        }
+      }
+      let blobs = 0;
+      for (const d of lease.blobs) {
+        if (live.blobs.has(d) || this.leased('blobs', d, lease)) continue;
+        if (await this.content.has(d as Digest)) {
+          await this.content.delete(d as Digest);
+          blobs++;
+        }
+      }
+      return { blobs, snapshots };
     } finally {
-      this.leases.release(lease);
+      lease.release();
     }
   }
 
+  private liveSets(inUse: ReadonlySet<string>): { blobs: Set<string>; chains: Set<string> } {
+    const blobs = new Set<string>();
+    const chains = new Set<string>(inUse);
+    for (const img of this.list()) {
+      blobs.add(img.id);
+      if (img.manifestDigest) blobs.add(img.manifestDigest);
+      for (const l of img.layers) blobs.add(l.digest);
+      for (const c of chainIds(img.layers.map((l) => l.diffId))) chains.add(c);
+    }
+    return { blobs, chains };
+  }
+
   /**
-   * Removes blobs and committed snapshots no image references. `inUse` lists snapshot keys still
-   * needed by containers; what a lease holds is left alone. Safe to run at any time.
+   * Removes blobs and committed snapshots no image references and no lease holds. `inUse` lists
+   * snapshot keys still needed by containers. Safe to run at any time: work in progress holds a
+   * lease on what it has stored.
    */
   async gc(inUse: ReadonlySet<string>): Promise<{ blobs: number; snapshots: number; bytes: number }> {
-    return this.collect(inUse, null);
-  }
-
-  /** gc over everything (`only` null) or over what one lease holds. */
-  private async collect(inUse: ReadonlySet<string>, only: Lease | null): Promise<{ blobs: number; snapshots: number; bytes: number }> {
-    const except = only ?? undefined;
-    const images = this.list();
-    const liveBlobs = new Set<string>();
-    const liveChains = new Set<string>(inUse);
-    for (const img of images) {
-      liveBlobs.add(img.id);
-      if (img.manifestDigest) liveBlobs.add(img.manifestDigest);
-      for (const l of img.layers) liveBlobs.add(l.digest);
-      for (const c of chainIds(img.layers.map((l) => l.diffId))) liveChains.add(c);
-    }
-    const snapshotCandidates = only ? [...only.snapshots] : null;
+    const live = this.liveSets(inUse);
     let snapshots = 0;
     // Remove from the top of each chain down; a parent is removable once its children are gone.
     let removed = true;
     while (removed) {
       removed = false;
-      for (const key of snapshotCandidates ?? this.snapshots.keys('committed')) {
-        if (!this.snapshots.has(key) || liveChains.has(key) || this.leases.hasSnapshot(key, except) || this.snapshots.children(key).length) continue;
+      for (const key of this.snapshots.keys('committed')) {
+        if (live.chains.has(key) || this.leased('snapshots', key) || this.snapshots.children(key).length) continue;
         await this.snapshots.remove(key);
         snapshots++;
         removed = true;
@@ -347,14 +389,14 @@ export class ImageStore {
     }
     let blobs = 0;
     let bytes = 0;
-    for (const d of only ? [...only.blobs] : await this.content.list()) {
-      if (liveBlobs.has(d)) continue;
+    for (const d of await this.content.list()) {
+      if (live.blobs.has(d)) continue;
       const info = await this.content.info(d).catch(() => undefined);
-      // Checked after the await: a lease taken meanwhile (a load that just wrote it) wins.
-      if (!info || this.leases.hasBlob(d, except)) continue;
+      // Checked after the await: a lease taken meanwhile (a load that just stored it) wins.
+      if (this.leased('blobs', d)) continue;
       await this.content.delete(d);
       blobs++;
-      bytes += info.size;
+      bytes += info?.size ?? 0;
     }
     return { blobs, snapshots, bytes };
   }

@@ -94,13 +94,13 @@ export class ArchiveService {
 
   async load(input: Readable, opts: LoadOptions = {}): Promise<LoadResult> {
     const { store, content } = this.deps;
-    const lease = store.lease();
+    const lease = store.protect();
     try {
       const tar = await decompressedStream(input);
       const tree = await readArchive(tar, {
         storeBlob: async (data) => {
           const info = await content.writeStream(Readable.from(data));
-          lease.addBlob(info.digest);
+          lease.blobs.add(info.digest);
           return info;
         },
       });
@@ -112,7 +112,7 @@ export class ArchiveService {
       for (const img of plan.images) newImages.push(await this.unpackImage(img, lease, opts.onProgress));
       return await this.commitLoad(plan.images, newImages);
     } finally {
-      await store.release(lease, { discard: true, inUse: this.containerSnapshots() }).catch((err: unknown) => {
+      await store.discard(lease, this.containerSnapshots()).catch((err: unknown) => {
         this.deps.log.warn('could not remove what a load left unreferenced', { err: String(err) });
       });
     }
@@ -129,7 +129,7 @@ export class ArchiveService {
     for (const [i, layer] of img.layers.entries()) {
       const blob = await this.blobOf(layer.file, lease);
       const key = chain[i]!;
-      lease.addSnapshot(key);
+      lease.snapshots.add(key);
       const compression = await blobCompression(() => this.deps.content.readStream(blob));
       if (compression !== 'none' && compression !== 'gzip' && compression !== 'zstd') {
         throw new NotImplementedError(`${compression} compressed layers are not supported (${layer.where})`);
@@ -154,7 +154,7 @@ export class ArchiveService {
   private async blobOf(file: ArchiveFile, lease: Lease): Promise<Digest> {
     if (file.bytes === null) return file.digest;
     const info = await this.deps.content.writeBlob(file.bytes);
-    lease.addBlob(info.digest);
+    lease.blobs.add(info.digest);
     return info.digest;
   }
 
@@ -219,13 +219,13 @@ export class ArchiveService {
     if (format !== 'docker' && format !== 'oci') throw new InvalidArgumentError(`unknown archive format ${JSON.stringify(format)}: use "docker" or "oci"`);
     const { store, content } = this.deps;
     const selected = this.resolveNames(names);
-    const lease = store.lease();
+    const lease = store.protect();
     let handedOver = false;
     try {
       const saved: SavedImage[] = [];
       for (const { img, tags } of selected) {
-        lease.addBlob(img.id);
-        for (const l of img.layers) lease.addBlob(l.digest);
+        lease.blobs.add(img.id);
+        for (const l of img.layers) lease.blobs.add(l.digest);
         const configBytes = await content.readBytes(img.id).catch(() => {
           throw new InternalError(`the config of image ${img.id} is missing from the content store`);
         });
@@ -237,12 +237,12 @@ export class ArchiveService {
       }
       const source = this.archiveSource();
       const stream = format === 'oci' ? writeOciArchive(saved, source) : writeDockerArchive(saved, source);
-      stream.once('close', () => void store.release(lease));
+      stream.once('close', () => lease.release());
       handedOver = true;
       for (const { img } of selected) this.deps.events.publish('image', 'save', img.id, { name: img.id });
       return { stream, images: selected.map((s) => s.img) };
     } finally {
-      if (!handedOver) await store.release(lease);
+      if (!handedOver) lease.release();
     }
   }
 
