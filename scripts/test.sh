@@ -3,9 +3,9 @@
 # Docker clients) with Node's test runner. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# skopeo, docker-registry: real registry peers; zstd, openssl: test fixtures (layers, CAs);
+# skopeo, docker-registry: real registry peers (wrk: the registry benchmark); zstd, openssl: test fixtures (layers, CAs);
 # util-linux's `script`: terminal tests.
-BERTH_EXTRA_PACKAGES="skopeo docker-registry zstd openssl" scripts/install-deps.sh
+BERTH_EXTRA_PACKAGES="skopeo docker-registry zstd openssl wrk" scripts/install-deps.sh
 
 # The compatibility tests drive berthd with the docker CLI; machines of this class ship it in
 # /usr/local/bin. Elsewhere Debian's docker.io provides the client (its daemon is not used).

@@ -7,6 +7,7 @@ import type { CommandDef, GroupDef } from './command.js';
 export const groups: readonly GroupDef[] = [
   { name: 'container', summary: 'Manage containers' },
   { name: 'image', summary: 'Manage images' },
+  { name: 'registry', summary: 'Run an OCI distribution registry' },
   { name: 'system', summary: 'Manage Berth' },
 ];
 
@@ -214,6 +215,14 @@ export const commands: readonly CommandDef[] = [
     summary: 'Show low-level details of Berth objects',
     usage: '[OPTIONS] NAME|ID [NAME|ID...]',
     load: async () => (await import('./commands/inspect.js')).inspectCommand,
+  },
+  {
+    path: ['registry', 'serve'],
+    summary: 'Serve an OCI distribution registry (push, pull, auth, online garbage collection)',
+    usage: '[OPTIONS]',
+    description:
+      'Serve an OCI distribution registry (spec 1.1) from a directory, in this process, until\nSIGINT or SIGTERM. SIGUSR1 runs a garbage collection now. Settings come from flags,\nthen --config (YAML, laid out like the reference registry\'s), then defaults.',
+    load: async () => (await import('./commands/registry-serve.js')).registryServeCommand,
   },
   {
     path: ['system', 'df'],

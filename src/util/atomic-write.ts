@@ -20,18 +20,23 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const tmp = tempPathFor(target);
-  const fh = await open(tmp, 'wx', mode);
+/** Writes a new file (never an existing one) and fsyncs it; on failure nothing is left behind. */
+export async function writeNewFileSynced(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const fh = await open(path, 'wx', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();
   } catch (err) {
     await fh.close();
-    await unlink(tmp).catch(() => {});
+    await unlink(path).catch(() => {});
     throw err;
   }
   await fh.close();
+}
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const tmp = tempPathFor(target);
+  await writeNewFileSynced(tmp, data, mode);
   try {
     await rename(tmp, target);
   } catch (err) {

@@ -1,0 +1,60 @@
+/** GET/HEAD/DELETE /v2/<name>/blobs/<digest>: the bytes, a single Range, and repository-scoped removal. */
+import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { isDigest, type Digest } from '../../../util/digest.js';
+import { RegistryError } from '../../../distribution/index.js';
+import { parseRange } from '../range.js';
+import type { RequestContext } from '../request-context.js';
+import { sendEmpty } from '../respond.js';
+
+export function checkDigest(raw: string): Digest {
+  if (isDigest(raw)) return raw;
+  if (/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(raw)) {
+    throw new RegistryError('DIGEST_INVALID', `unsupported digest algorithm: ${raw.split(':')[0]} (this registry stores sha256)`, { digest: raw });
+  }
+  throw new RegistryError('DIGEST_INVALID', 'invalid digest', { digest: raw });
+}
+
+export async function getBlob(ctx: RequestContext<{ kind: 'blob'; name: string; digest: string }>): Promise<void> {
+  const { req, res, storage, route } = ctx;
+  const d = checkDigest(route.digest);
+  const info = await storage.statBlob(route.name, d);
+  if (!info) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': d,
+    'Accept-Ranges': 'bytes',
+    ETag: `"${d}"`,
+    'Cache-Control': 'max-age=31536000',
+  };
+  const range = parseRange(req.headers.range, info.size);
+  if (range === 'unsatisfiable') {
+    throw new RegistryError('RANGE_INVALID', `range not satisfiable for a blob of ${info.size} bytes`, undefined, 416);
+  }
+  if (req.method === 'HEAD') {
+    sendEmpty(res, 200, { ...headers, 'Content-Length': info.size });
+    return;
+  }
+  // Open before answering: a blob collected since the stat is a 404, not a broken 200.
+  let fh;
+  try {
+    fh = await open(storage.blobs.path(d), 'r');
+  } catch {
+    throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
+  }
+  const stream = fh.createReadStream({ highWaterMark: 512 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
+  if (range) {
+    res.writeHead(206, { ...headers, 'Content-Length': range.end - range.start + 1, 'Content-Range': `bytes ${range.start}-${range.end}/${info.size}` });
+  } else {
+    res.writeHead(200, { ...headers, 'Content-Length': info.size });
+  }
+  await pipeline(stream, res).catch(() => res.destroy());
+}
+
+export async function deleteBlob(ctx: RequestContext<{ kind: 'blob'; name: string; digest: string }>): Promise<void> {
+  const { res, storage, route, config } = ctx;
+  if (!config.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'blob deletion is disabled (storage.delete.enabled / --delete-enabled)');
+  const d = checkDigest(route.digest);
+  if (!(await storage.deleteBlob(route.name, d))) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
+  sendEmpty(res, 202, { 'Docker-Content-Digest': d });
+}
