@@ -56,8 +56,8 @@ export async function blobCompression(open: () => Readable): Promise<Compression
   const s = open();
   try {
     for await (const chunk of s as AsyncIterable<Buffer>) {
-      // Six bytes decide every format; a blob shorter than that is plain.
-      return detectCompression(chunk.length >= 6 ? chunk : Buffer.from(chunk));
+      // The first read holds the magic bytes (a file read is never split below 64 KiB).
+      return detectCompression(chunk);
     }
     return 'none';
   } finally {
