@@ -197,10 +197,15 @@ test('history, prune and df over the API', async () => {
   const own = await tarOf([{ header: { name: 'only-here' }, content: 'x'.repeat(5000) }]);
   const dangling = await loadArchive(d, await dockerArchiveOf([fixtureImage({ layers: [base, own], created: '2020-01-01T00:00:00Z', labels: { purpose: 'test' } })]));
   const danglingId = /Loaded image ID: (sha256:[a-f0-9]{64})/.exec(dangling[0]!.stream!)![1]!;
+  const since = Math.floor(Date.now() / 1000) - 1;
   const p = await d.api('POST', '/images/prune');
   assert.equal(p.status, 200);
   assert.deepEqual(p.json.ImagesDeleted, [{ Deleted: danglingId }]);
   assert.equal(p.json.SpaceReclaimed, own.length, 'what only it used: its own layer');
+  const ev = await d.api('GET', `/events?since=${since}&until=${Math.floor(Date.now() / 1000) + 1}&filters=${encodeURIComponent(JSON.stringify({ type: ['image'] }))}`);
+  const events = ev.text.trim().split('\n').map((l) => JSON.parse(l) as { Action: string; Actor: { ID: string; Attributes: Record<string, string> } });
+  assert.ok(events.some((e) => e.Action === 'delete' && e.Actor.ID === danglingId), 'prune publishes delete');
+  assert.ok(events.some((e) => e.Action === 'prune' && e.Actor.Attributes.reclaimed === String(own.length)), 'and one prune event with the bytes');
   const all = await d.api('POST', `/images/prune?filters=${encodeURIComponent(JSON.stringify({ dangling: ['false'], label: ['nothing=here'] }))}`);
   assert.deepEqual(all.json, { ImagesDeleted: null, SpaceReclaimed: 0 });
   const everything = await d.api('POST', `/images/prune?filters=${encodeURIComponent(JSON.stringify({ dangling: ['false'] }))}`);
