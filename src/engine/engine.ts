@@ -17,6 +17,8 @@ import { ContainerStore } from './container-store.js';
 import { ContainerService } from './containers/container-service.js';
 import { ExecService } from './exec/exec-service.js';
 import { ImageService } from './images/image-service.js';
+import { ArchiveService } from './images/archive-service.js';
+import { ImagePruner } from './images/image-prune.js';
 import type { ContainerRecord } from './container-record.js';
 
 export interface EngineOptions {
@@ -76,6 +78,9 @@ export class Engine {
   readonly containers: ContainerService;
   readonly exec: ExecService;
   readonly images: ImageService;
+  /** save / load. */
+  readonly archives: ArchiveService;
+  readonly imagePruner: ImagePruner;
   readonly host: HostFacts;
   readonly startedAt = new Date();
 
@@ -124,6 +129,16 @@ export class Engine {
       nofileHardLimit: host.nofileHardLimit,
     });
     this.images = new ImageService(this.imageStore, this.content, this.snapshots, this.containerStore, options.unpackLayer, this.events, log.child({ subsystem: 'images' }));
+    this.archives = new ArchiveService({
+      store: this.imageStore,
+      content: this.content,
+      snapshots: this.snapshots,
+      containers: this.containerStore,
+      unpack: options.unpackLayer,
+      events: this.events,
+      log: log.child({ subsystem: 'archives' }),
+    });
+    this.imagePruner = new ImagePruner({ images: this.images, store: this.imageStore, containers: this.containerStore, events: this.events, log: log.child({ subsystem: 'images' }) });
   }
 
   /** Opens (and repairs) the stores, then re-adopts containers. */
@@ -148,6 +163,8 @@ export class Engine {
     engine.containerStore.load();
     engine.exitWatcher.on('exit', (e) => engine.containers.onExitReported(e.id, e.exitCode));
     await engine.containers.reconcile();
+    // What an operation cut short by a crash stored and no image took (a load's blobs and layers).
+    await engine.images.collectGarbage();
     await engine.exitWatcher.start();
     return engine;
   }

@@ -5,6 +5,10 @@
  * An image is inserted only after its config, manifest and layer blobs are stored and its layers
  * unpacked, in one transaction with its references; a crash before that leaves only blobs and
  * snapshots that nothing references, which `gc` removes.
+ *
+ * Blobs and snapshots that an operation is still assembling (a load unpacking layers, a save
+ * reading blobs) are protected from `gc` by a lease (`protect`); leases live in memory only, so
+ * after a crash what an interrupted operation left is ordinary garbage.
  */
 import type { Readable } from 'node:stream';
 import { migrate, type Db } from '../state/index.js';
@@ -99,13 +103,24 @@ function toRecord(r: ImageRow): ImageRecord {
 
 export interface NewImage {
   readonly config: ImageConfig;
+  /** The config's exact bytes (a loaded or pulled image's id is their digest); default JSON of `config`. */
+  readonly configBytes?: Buffer;
   readonly layers: readonly LayerRecord[];
   readonly manifestMediaType?: string;
   readonly refs?: readonly Reference[];
   readonly parent?: string | null;
 }
 
+/** What an operation in progress holds: `gc` leaves these alone until the lease is released. */
+export interface Lease {
+  readonly blobs: Set<string>;
+  readonly snapshots: Set<string>;
+  release(): void;
+}
+
 export class ImageStore {
+  private readonly leases = new Set<Lease>();
+
   constructor(
     private readonly db: Db,
     private readonly content: ContentStore,
@@ -180,37 +195,51 @@ export class ImageStore {
 
   /** Stores config and manifest blobs and inserts the image with its references. */
   async add(img: NewImage): Promise<ImageRecord> {
-    const configBytes = Buffer.from(JSON.stringify(img.config));
-    const configInfo = await this.content.writeBlob(configBytes);
-    const manifest: Manifest = {
-      schemaVersion: 2,
-      mediaType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configInfo.digest, size: configInfo.size },
-      layers: img.layers.map((l): Descriptor => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    };
-    const manifestInfo = await this.content.writeBlob(JSON.stringify(manifest));
-    const diffIds = img.layers.map((l) => l.diffId);
-    if (JSON.stringify(diffIds) !== JSON.stringify(img.config.rootfs.diff_ids)) {
-      throw new InvalidArgumentError('image config diff_ids do not match its layers');
+    return (await this.addAll([img]))[0]!;
+  }
+
+  /**
+   * Adds several images at once (a load): every blob is written and every layer checked first,
+   * then all rows and references are inserted in one transaction, so either all images appear
+   * or none. A reference repeated across the list ends at the last image naming it.
+   */
+  async addAll(imgs: readonly NewImage[]): Promise<ImageRecord[]> {
+    const rows: Array<{ img: NewImage; id: Digest; manifestDigest: Digest; configText: string; size: number }> = [];
+    for (const img of imgs) {
+      const configBytes = img.configBytes ?? Buffer.from(JSON.stringify(img.config));
+      const configInfo = await this.content.writeBlob(configBytes);
+      const manifest: Manifest = {
+        schemaVersion: 2,
+        mediaType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configInfo.digest, size: configInfo.size },
+        layers: img.layers.map((l): Descriptor => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+      };
+      const manifestInfo = await this.content.writeBlob(JSON.stringify(manifest));
+      const diffIds = img.layers.map((l) => l.diffId);
+      if (JSON.stringify(diffIds) !== JSON.stringify(img.config.rootfs.diff_ids)) {
+        throw new InvalidArgumentError('image config diff_ids do not match its layers');
+      }
+      let size = 0;
+      const chain = chainIds(diffIds);
+      for (let i = 0; i < img.layers.length; i++) {
+        if (!this.snapshots.has(chain[i]!)) throw new NotFoundError(`layer ${diffIds[i]} is not unpacked`);
+        size += img.layers[i]!.size;
+      }
+      rows.push({ img, id: configInfo.digest, manifestDigest: manifestInfo.digest, configText: configBytes.toString(), size });
     }
-    let size = 0;
-    const chain = chainIds(diffIds);
-    for (let i = 0; i < img.layers.length; i++) {
-      if (!this.snapshots.has(chain[i]!)) throw new NotFoundError(`layer ${diffIds[i]} is not unpacked`);
-      size += img.layers[i]!.size;
-    }
-    const id = configInfo.digest;
     const now = new Date().toISOString();
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO images (id, manifest_digest, created, size, layers, config, last_tag_time, parent)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
-        )
-        .run(id, manifestInfo.digest, img.config.created ?? now, size, JSON.stringify(img.layers), configBytes.toString(), null, img.parent ?? null);
-      for (const ref of img.refs ?? []) this.setRef(ref, id, now);
+      for (const { img, id, manifestDigest, configText, size } of rows) {
+        this.db
+          .prepare(
+            `INSERT INTO images (id, manifest_digest, created, size, layers, config, last_tag_time, parent)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+          )
+          .run(id, manifestDigest, img.config.created ?? now, size, JSON.stringify(img.layers), configText, null, img.parent ?? null);
+        for (const ref of img.refs ?? []) this.setRef(ref, id, now);
+      }
     })();
-    return this.get(id)!;
+    return rows.map((r) => this.get(r.id)!);
   }
 
   private setRef(ref: Reference, id: Digest, now: string): void {
@@ -273,26 +302,86 @@ export class ImageStore {
   }
 
   /**
-   * Removes blobs and committed snapshots no image references. `inUse` lists snapshot keys still
-   * needed by containers. Safe to run at any time outside a write of the same content.
+   * Takes a lease: blobs and snapshot keys added to it survive `gc` until it is released. A load
+   * holds one for what it stores before an image row references it, a save for what it reads.
+   */
+  protect(): Lease {
+    const lease: Lease = {
+      blobs: new Set(),
+      snapshots: new Set(),
+      release: () => {
+        this.leases.delete(lease);
+      },
+    };
+    this.leases.add(lease);
+    return lease;
+  }
+
+  private leased(kind: 'blobs' | 'snapshots', key: string, except?: Lease): boolean {
+    for (const l of this.leases) if (l !== except && l[kind].has(key)) return true;
+    return false;
+  }
+
+  /**
+   * Removes what an operation stored under `lease` that nothing else uses (no image, no other
+   * lease, no container in `inUse`), then releases the lease. A failed load leaves the store as
+   * it found it this way; a successful one drops what the archive carried and no image took.
+   */
+  async discard(lease: Lease, inUse: ReadonlySet<string>): Promise<{ blobs: number; snapshots: number }> {
+    try {
+      const live = this.liveSets(inUse);
+      let snapshots = 0;
+      let removed = true;
+      while (removed) {
+        removed = false;
+        for (const key of lease.snapshots) {
+          if (live.chains.has(key) || this.leased('snapshots', key, lease) || !this.snapshots.has(key) || this.snapshots.children(key).length) continue;
+          await this.snapshots.remove(key);
+          lease.snapshots.delete(key);
+          snapshots++;
+          removed = true;
+        }
+      }
+      let blobs = 0;
+      for (const d of lease.blobs) {
+        if (live.blobs.has(d) || this.leased('blobs', d, lease)) continue;
+        if (await this.content.has(d as Digest)) {
+          await this.content.delete(d as Digest);
+          blobs++;
+        }
+      }
+      return { blobs, snapshots };
+    } finally {
+      lease.release();
+    }
+  }
+
+  private liveSets(inUse: ReadonlySet<string>): { blobs: Set<string>; chains: Set<string> } {
+    const blobs = new Set<string>();
+    const chains = new Set<string>(inUse);
+    for (const img of this.list()) {
+      blobs.add(img.id);
+      if (img.manifestDigest) blobs.add(img.manifestDigest);
+      for (const l of img.layers) blobs.add(l.digest);
+      for (const c of chainIds(img.layers.map((l) => l.diffId))) chains.add(c);
+    }
+    return { blobs, chains };
+  }
+
+  /**
+   * Removes blobs and committed snapshots no image references and no lease holds. `inUse` lists
+   * snapshot keys still needed by containers. Safe to run at any time: work in progress holds a
+   * lease on what it has stored.
    */
   async gc(inUse: ReadonlySet<string>): Promise<{ blobs: number; snapshots: number; bytes: number }> {
-    const images = this.list();
-    const liveBlobs = new Set<string>();
-    const liveChains = new Set<string>(inUse);
-    for (const img of images) {
-      liveBlobs.add(img.id);
-      if (img.manifestDigest) liveBlobs.add(img.manifestDigest);
-      for (const l of img.layers) liveBlobs.add(l.digest);
-      for (const c of chainIds(img.layers.map((l) => l.diffId))) liveChains.add(c);
-    }
+    const live = this.liveSets(inUse);
     let snapshots = 0;
     // Remove from the top of each chain down; a parent is removable once its children are gone.
     let removed = true;
     while (removed) {
       removed = false;
       for (const key of this.snapshots.keys('committed')) {
-        if (liveChains.has(key) || this.snapshots.children(key).length) continue;
+        if (live.chains.has(key) || this.leased('snapshots', key) || this.snapshots.children(key).length) continue;
         await this.snapshots.remove(key);
         snapshots++;
         removed = true;
@@ -301,13 +390,14 @@ export class ImageStore {
     let blobs = 0;
     let bytes = 0;
     for (const d of await this.content.list()) {
-      if (liveBlobs.has(d)) continue;
+      if (live.blobs.has(d)) continue;
       const info = await this.content.info(d).catch(() => undefined);
+      // Checked after the await: a lease taken meanwhile (a load that just stored it) wins.
+      if (this.leased('blobs', d)) continue;
       await this.content.delete(d);
       blobs++;
       bytes += info?.size ?? 0;
     }
     return { blobs, snapshots, bytes };
   }
-
 }

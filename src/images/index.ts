@@ -1,4 +1,5 @@
 export * from './oci-types.js';
 export { chainIds } from './chain-id.js';
 export { applyConfigChanges, parseJsonArray, parseKeyValuePairs } from './config-changes.js';
-export { ImageStore, type ImageRecord, type ImageRef, type LayerRecord, type LayerUnpacker, type NewImage } from './image-store.js';
+export * from './archive/index.js';
+export { ImageStore, type ImageRecord, type ImageRef, type LayerRecord, type LayerUnpacker, type Lease, type NewImage } from './image-store.js';

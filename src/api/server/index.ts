@@ -4,6 +4,8 @@ import { registerSystemRoutes, type DaemonFacts } from './routes/system-routes.j
 import { registerContainerRoutes } from './routes/container-routes.js';
 import { registerExecRoutes } from './routes/exec-routes.js';
 import { registerImageRoutes } from './routes/image-routes.js';
+import { registerImageArchiveRoutes } from './routes/image-archive-routes.js';
+import { registerDiskUsageRoutes } from './routes/disk-usage-routes.js';
 import { registerNetworkRoutes } from './routes/network-routes.js';
 import { registerAbsentFeatureRoutes } from './routes/absent-feature-routes.js';
 
@@ -17,6 +19,8 @@ export function buildRouter(engine: Engine, facts: DaemonFacts): Router {
   registerContainerRoutes(router, engine);
   registerExecRoutes(router, engine);
   registerImageRoutes(router, engine);
+  registerImageArchiveRoutes(router, engine);
+  registerDiskUsageRoutes(router, engine);
   registerNetworkRoutes(router, engine);
   registerAbsentFeatureRoutes(router);
   return router;
