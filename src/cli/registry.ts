@@ -148,6 +148,13 @@ export const commands: readonly CommandDef[] = [
     load: async () => (await import('./commands/image-bootstrap.js')).bootstrapCommand,
   },
   {
+    path: ['image', 'history'],
+    aliases: [['history']],
+    summary: 'Show the history of an image',
+    usage: '[OPTIONS] IMAGE',
+    load: async () => (await import('./commands/image-history.js')).historyCommand,
+  },
+  {
     path: ['image', 'import'],
     aliases: [['import']],
     summary: 'Create a filesystem image from the contents of a tarball',
@@ -159,6 +166,13 @@ export const commands: readonly CommandDef[] = [
     summary: 'Show low-level details of one or more images',
     usage: '[OPTIONS] IMAGE [IMAGE...]',
     load: async () => (await import('./commands/inspect.js')).imageInspectCommand,
+  },
+  {
+    path: ['image', 'load'],
+    aliases: [['load']],
+    summary: 'Load images from a tar archive (docker save format or OCI image layout) or STDIN',
+    usage: '[OPTIONS]',
+    load: async () => (await import('./commands/image-load.js')).loadCommand,
   },
   {
     path: ['image', 'ls'],
@@ -182,11 +196,26 @@ export const commands: readonly CommandDef[] = [
     load: async () => (await import('./commands/image-push.js')).pushCommand,
   },
   {
+    path: ['image', 'prune'],
+    summary: 'Remove unused images',
+    usage: '[OPTIONS]',
+    load: async () => (await import('./commands/image-prune.js')).imagePruneCommand,
+  },
+  {
     path: ['image', 'rm'],
     aliases: [['image', 'remove'], ['rmi']],
     summary: 'Remove one or more images',
     usage: '[OPTIONS] IMAGE [IMAGE...]',
     load: async () => (await import('./commands/image-remove.js')).rmiCommand,
+  },
+  {
+    path: ['image', 'save'],
+    aliases: [['save']],
+    summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
+    usage: '[OPTIONS] IMAGE [IMAGE...]',
+    description:
+      'Save one or more images to a tar archive (streamed to STDOUT by default).\n\nThe archive is in the format docker save writes (manifest.json, repositories and a\ndirectory per layer) unless --format oci asks for an OCI image layout (oci-layout,\nindex.json, blobs/sha256). "berth load" reads both, "docker load" the first, skopeo both\n(docker-archive:FILE, and oci:DIR once the layout is untarred).',
+    load: async () => (await import('./commands/image-save.js')).saveCommand,
   },
   {
     path: ['image', 'tag'],
@@ -222,6 +251,12 @@ export const commands: readonly CommandDef[] = [
     description:
       'Serve an OCI distribution registry (spec 1.1) from a directory, in this process, until\nSIGINT or SIGTERM. SIGUSR1 runs a garbage collection now. Settings come from flags,\nthen --config (YAML, laid out like the reference registry\'s), then defaults.',
     load: async () => (await import('./commands/registry-serve.js')).registryServeCommand,
+  },
+  {
+    path: ['system', 'df'],
+    summary: 'Show disk usage',
+    usage: '[OPTIONS]',
+    load: async () => (await import('./commands/system-df.js')).dfCommand,
   },
   {
     path: ['system', 'events'],

@@ -20,6 +20,8 @@ import { ImageService } from './images/image-service.js';
 import { DistributionService } from './images/distribution-service.js';
 import { createRegistryAccess } from './images/registry-access.js';
 import type { RegistryAccess, RegistryAccessOptions } from './images/remote.js';
+import { ArchiveService } from './images/archive-service.js';
+import { ImagePruner } from './images/image-prune.js';
 import type { ContainerRecord } from './container-record.js';
 
 export interface EngineOptions {
@@ -89,6 +91,9 @@ export class Engine {
   readonly exec: ExecService;
   readonly images: ImageService;
   readonly distribution: DistributionService;
+  /** save / load. */
+  readonly archives: ArchiveService;
+  readonly imagePruner: ImagePruner;
   readonly host: HostFacts;
   readonly startedAt = new Date();
 
@@ -162,6 +167,16 @@ export class Engine {
       maxConcurrentUploads: options.maxConcurrentUploads ?? 5,
       gzipLevel: options.pushGzipLevel ?? 1,
     });
+    this.archives = new ArchiveService({
+      store: this.imageStore,
+      content: this.content,
+      snapshots: this.snapshots,
+      containers: this.containerStore,
+      unpack: options.unpackLayer,
+      events: this.events,
+      log: log.child({ subsystem: 'archives' }),
+    });
+    this.imagePruner = new ImagePruner({ images: this.images, store: this.imageStore, containers: this.containerStore, events: this.events, log: log.child({ subsystem: 'images' }) });
   }
 
   /** Opens (and repairs) the stores, then re-adopts containers. */
@@ -186,6 +201,8 @@ export class Engine {
     engine.containerStore.load();
     engine.exitWatcher.on('exit', (e) => engine.containers.onExitReported(e.id, e.exitCode));
     await engine.containers.reconcile();
+    // What an operation cut short by a crash stored and no image took (a load's blobs and layers).
+    await engine.images.collectGarbage();
     await engine.exitWatcher.start();
     return engine;
   }

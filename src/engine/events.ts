@@ -3,6 +3,7 @@
  * bounded ring for `since` queries, and fanned out to live subscribers with their filters.
  */
 import { EventEmitter } from 'node:events';
+import { nowNs } from '../util/time.js';
 
 export type EventType = 'container' | 'image' | 'volume' | 'network' | 'daemon' | 'plugin' | 'node' | 'service' | 'secret' | 'config' | 'builder';
 
@@ -53,14 +54,15 @@ export class EventBus {
   }
 
   publish(type: EventType, action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
-    const nowNs = BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
+    // Monotonic, so events keep their order in `since`/`until` windows and in timeNano.
+    const now = nowNs();
     const e: EngineEvent = {
       Type: type,
       Action: action,
       Actor: { ID: id, Attributes: attributes },
       scope: 'local',
-      time: Number(nowNs / 1_000_000_000n),
-      timeNano: Number(nowNs),
+      time: Number(now / 1_000_000_000n),
+      timeNano: Number(now),
     };
     this.ring.push(e);
     if (this.ring.length > this.capacity) this.ring.shift();

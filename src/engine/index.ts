@@ -8,6 +8,10 @@ export { ContainerService, type CreateRequest, type WaitCondition, type AttachRe
 export { DetachKeyScanner, parseDetachKeys, type OutputSink, type AttachedStreams } from './containers/attach-bridge.js';
 export { ExecService, type ExecConfig } from './exec/exec-service.js';
 export { ImageService, type DeleteResult } from './images/image-service.js';
+export { ArchiveService, type ArchiveFormat, type LoadProgress, type LoadResult } from './images/archive-service.js';
+export { ImagePruner, parsePruneFilters, type PruneReport } from './images/image-prune.js';
+export { imageHistory, type HistoryItem } from './images/image-history.js';
+export { imageDiskUsage, type ImageDiskUsage, type ImageUsage } from './images/disk-usage.js';
 export { goArch } from '../util/go-arch.js';
 export { DistributionService, type DistributionInspect } from './images/distribution-service.js';
 export { toAuthConfig, credentialsOf, registryHost, type AuthConfig } from './images/auth-config.js';

@@ -14,8 +14,10 @@
  * - 'local': a manifest describing the image as stored (layers possibly uncompressed); a push
  *   first makes an 'engine' manifest from it (setDistributionManifest).
  *
- * Blobs and snapshots that an operation is still assembling are protected from `gc` by a lease
- * (`protect`); an image row only references what is complete.
+ * Blobs and snapshots that an operation is still assembling (a pull or a load unpacking layers,
+ * a push or a save reading blobs) are protected from `gc` by a lease (`protect`); an image row
+ * only references what is complete. Leases live in memory only, so after a crash what an
+ * interrupted operation left is ordinary garbage.
  */
 import type { Readable } from 'node:stream';
 import { migrate, type Db } from '../state/index.js';
@@ -131,7 +133,7 @@ function toRecord(r: ImageRow): ImageRecord {
 
 export interface NewImage {
   readonly config: ImageConfig;
-  /** The config's exact bytes (a pulled image's id is their digest); default JSON of `config`. */
+  /** The config's exact bytes (a loaded or pulled image's id is their digest); default JSON of `config`. */
   readonly configBytes?: Buffer;
   readonly layers: readonly LayerRecord[];
   /** The manifest as a registry served it, stored verbatim (origin 'registry'). */
@@ -237,6 +239,42 @@ export class ImageStore {
    * transaction. With `manifest`, the bytes must describe exactly this config and these layers.
    */
   async add(img: NewImage): Promise<ImageRecord> {
+    return (await this.addAll([img]))[0]!;
+  }
+
+  /**
+   * Adds several images at once (a load): every blob is written and every layer checked first,
+   * then all rows and references are inserted in one transaction, so either all images appear
+   * or none. A reference repeated across the list ends at the last image naming it.
+   */
+  async addAll(imgs: readonly NewImage[]): Promise<ImageRecord[]> {
+    const rows: Array<{
+      img: NewImage;
+      id: Digest;
+      manifestDigest: Digest;
+      manifestMediaType: string;
+      origin: ManifestOrigin;
+      configText: string;
+      size: number;
+    }> = [];
+    for (const img of imgs) rows.push({ img, ...(await this.prepareRow(img)) });
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const r of rows) {
+        this.db
+          .prepare(
+            `INSERT INTO images (id, manifest_digest, manifest_media_type, manifest_origin, created, size, layers, config, last_tag_time, parent)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+          )
+          .run(r.id, r.manifestDigest, r.manifestMediaType, r.origin, r.img.config.created ?? now, r.size, JSON.stringify(r.img.layers), r.configText, null, r.img.parent ?? null);
+        for (const ref of r.img.refs ?? []) this.setRef(ref, r.id, now);
+      }
+    })();
+    return rows.map((r) => this.get(r.id)!);
+  }
+
+  /** Checks one new image and stores its config and manifest blobs; returns its row's values. */
+  private async prepareRow(img: NewImage): Promise<{ id: Digest; manifestDigest: Digest; manifestMediaType: string; origin: ManifestOrigin; configText: string; size: number }> {
     const configBytes = img.configBytes ?? Buffer.from(JSON.stringify(img.config));
     const diffIds = img.layers.map((l) => l.diffId);
     if (JSON.stringify(diffIds) !== JSON.stringify(img.config.rootfs.diff_ids)) {
@@ -275,18 +313,7 @@ export class ImageStore {
     }
     const manifestInfo = await this.content.writeBlob(manifestBytes);
     const size = img.size ?? img.layers.reduce((n, l) => n + l.size, 0);
-    const id = configInfo.digest;
-    const now = new Date().toISOString();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO images (id, manifest_digest, manifest_media_type, manifest_origin, created, size, layers, config, last_tag_time, parent)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
-        )
-        .run(id, manifestInfo.digest, manifestMediaType, origin, img.config.created ?? now, size, JSON.stringify(img.layers), configBytes.toString(), null, img.parent ?? null);
-      for (const ref of img.refs ?? []) this.setRef(ref, id, now);
-    })();
-    return this.get(id)!;
+    return { id: configInfo.digest, manifestDigest: manifestInfo.digest, manifestMediaType, origin, configText: configBytes.toString(), size };
   }
 
   /** Points a tag or digest reference at an image (a digest reference does not count as tagging). */
@@ -328,7 +355,8 @@ export class ImageStore {
 
   /**
    * Takes a lease: blobs and snapshot keys added to it survive `gc` until it is released. Pulls
-   * and pushes hold one for what they store before an image row references it.
+   * and loads hold one for what they store before an image row references it, pushes and saves
+   * for what they read.
    */
   protect(): Lease {
     const lease: Lease = {
@@ -348,34 +376,39 @@ export class ImageStore {
   }
 
   /**
-   * Removes what a failed operation stored under `lease` that nothing else uses (no image, no
-   * other lease, no container in `inUse`), then releases the lease.
+   * Removes what an operation stored under `lease` that nothing else uses (no image, no other
+   * lease, no container in `inUse`), then releases the lease. A failed pull or load leaves the
+   * store as it found it this way; a successful load drops what the archive carried and no image
+   * took.
    */
   async discard(lease: Lease, inUse: ReadonlySet<string>): Promise<{ blobs: number; snapshots: number }> {
-    const live = this.liveSets(inUse);
-    let snapshots = 0;
-    let removed = true;
-    while (removed) {
-      removed = false;
-      for (const key of lease.snapshots) {
-        if (live.chains.has(key) || this.leased('snapshots', key, lease) || !this.snapshots.has(key) || this.snapshots.children(key).length) continue;
-        await this.snapshots.remove(key);
-        lease.snapshots.delete(key);
-        snapshots++;
-        removed = true;
+    try {
+      const live = this.liveSets(inUse);
+      let snapshots = 0;
+      let removed = true;
+      while (removed) {
+        removed = false;
+        for (const key of lease.snapshots) {
+          if (live.chains.has(key) || this.leased('snapshots', key, lease) || !this.snapshots.has(key) || this.snapshots.children(key).length) continue;
+          await this.snapshots.remove(key);
+          lease.snapshots.delete(key);
+          snapshots++;
+          removed = true;
+        }
       }
-    }
-    let blobs = 0;
-    for (const d of lease.blobs) {
-      if (live.blobs.has(d) || this.leased('blobs', d, lease)) continue;
-      if (await this.content.has(d as Digest)) {
-        await this.content.delete(d as Digest);
-        this.distribution.forgetBlob(d as Digest);
-        blobs++;
+      let blobs = 0;
+      for (const d of lease.blobs) {
+        if (live.blobs.has(d) || this.leased('blobs', d, lease)) continue;
+        if (await this.content.has(d as Digest)) {
+          await this.content.delete(d as Digest);
+          this.distribution.forgetBlob(d as Digest);
+          blobs++;
+        }
       }
+      return { blobs, snapshots };
+    } finally {
+      lease.release();
     }
-    lease.release();
-    return { blobs, snapshots };
   }
 
   private liveSets(inUse: ReadonlySet<string>): { blobs: Set<string>; chains: Set<string> } {
@@ -474,6 +507,8 @@ export class ImageStore {
     for (const d of await this.content.list()) {
       if (live.blobs.has(d) || this.leased('blobs', d)) continue;
       const info = await this.content.info(d).catch(() => undefined);
+      // Checked after the await: a lease taken meanwhile (a load or pull that just stored it) wins.
+      if (this.leased('blobs', d)) continue;
       await this.content.delete(d);
       this.distribution.forgetBlob(d);
       blobs++;

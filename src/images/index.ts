@@ -1,6 +1,7 @@
 export * from './oci-types.js';
 export { chainIds } from './chain-id.js';
 export { applyConfigChanges, parseJsonArray, parseKeyValuePairs } from './config-changes.js';
+export * from './archive/index.js';
 export {
   ImageStore,
   type ImageRecord,

@@ -17,10 +17,12 @@ import type {
   ContainerInspect,
   ContainerSummary,
   CreateResponse,
+  DiskUsage,
   EventMessage,
   ExecConfig,
   ExecInspect,
   Filters,
+  HistoryResponseItem,
   ImageDeleteItem,
   ImageInspect,
   ImageSummary,
@@ -454,6 +456,33 @@ export class EngineClient {
 
   imageRemove(name: string, opts: { force?: boolean; noPrune?: boolean } = {}): Promise<ImageDeleteItem[]> {
     return this.json('DELETE', `/images/${encodeImageName(name)}`, { query: { force: opts.force, noprune: opts.noPrune } });
+  }
+
+  /**
+   * `GET /images/get?names=…`: the archive of the images, as a response whose body is the tar.
+   * `format: 'oci'` asks Berth for an OCI image layout (Docker ignores it and sends its format).
+   */
+  imageSave(names: readonly string[], opts: { format?: 'docker' | 'oci'; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    return this.request('GET', '/images/get', { query: { names, format: opts.format === 'oci' ? 'oci' : undefined }, ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
+
+  /** `POST /images/load` with the archive as the body: yields the messages (`stream` lines, progress, an error). */
+  async *imageLoad(source: Readable | Buffer, opts: { quiet?: boolean } = {}): AsyncGenerator<JsonMessage> {
+    const res = await this.request('POST', '/images/load', { query: { quiet: opts.quiet ? '1' : '0' }, raw: source, headers: { 'Content-Type': 'application/x-tar' } });
+    yield* jsonStream<JsonMessage>(res);
+  }
+
+  imageHistory(name: string): Promise<HistoryResponseItem[]> {
+    return this.json('GET', `/images/${encodeImageName(name)}/history`);
+  }
+
+  imagePrune(filters?: Filters): Promise<PruneReport> {
+    return this.json('POST', '/images/prune', { query: { filters: encodeFilters(filters) } });
+  }
+
+  /** `GET /system/df`; `types` narrows it (API 1.42+). */
+  diskUsage(types?: readonly string[]): Promise<DiskUsage> {
+    return this.json('GET', '/system/df', { query: { type: types && types.length ? types : undefined } });
   }
 
   /**

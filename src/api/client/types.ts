@@ -216,3 +216,45 @@ export interface DistributionInspect {
   Descriptor: { mediaType: string; digest: string; size: number };
   Platforms: Array<{ architecture: string; os: string; variant?: string }>;
 }
+
+/** One entry of `GET /images/{name}/history`. */
+export interface HistoryResponseItem {
+  Id: string;
+  Created: number;
+  CreatedBy: string;
+  Tags: string[] | null;
+  Size: number;
+  Comment: string;
+}
+
+export interface VolumeUsage {
+  Name: string;
+  Driver?: string;
+  Mountpoint?: string;
+  Labels?: Record<string, string> | null;
+  UsageData?: { Size: number; RefCount: number } | null;
+  [k: string]: unknown;
+}
+
+export interface BuildCacheRecord {
+  ID: string;
+  Type?: string;
+  Description?: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt?: string;
+  LastUsedAt?: string | null;
+  UsageCount?: number;
+  [k: string]: unknown;
+}
+
+/** `GET /system/df`. */
+export interface DiskUsage {
+  LayersSize: number;
+  Images: ImageSummary[] | null;
+  Containers: ContainerSummary[] | null;
+  Volumes: VolumeUsage[] | null;
+  BuildCache: BuildCacheRecord[] | null;
+  BuilderSize?: number;
+}

@@ -5,6 +5,8 @@ import { registerContainerRoutes } from './routes/container-routes.js';
 import { registerExecRoutes } from './routes/exec-routes.js';
 import { registerImageRoutes } from './routes/image-routes.js';
 import { registerDistributionRoutes } from './routes/distribution-routes.js';
+import { registerImageArchiveRoutes } from './routes/image-archive-routes.js';
+import { registerDiskUsageRoutes } from './routes/disk-usage-routes.js';
 import { registerNetworkRoutes } from './routes/network-routes.js';
 import { registerAbsentFeatureRoutes } from './routes/absent-feature-routes.js';
 
@@ -19,6 +21,8 @@ export function buildRouter(engine: Engine, facts: DaemonFacts): Router {
   registerExecRoutes(router, engine);
   registerImageRoutes(router, engine);
   registerDistributionRoutes(router, engine);
+  registerImageArchiveRoutes(router, engine);
+  registerDiskUsageRoutes(router, engine);
   registerNetworkRoutes(router, engine);
   registerAbsentFeatureRoutes(router);
   return router;

@@ -56,13 +56,7 @@ export function registerAbsentFeatureRoutes(router: Router): void {
   router.add('HEAD', '/containers/{id}/archive', later('copying files from containers'));
   router.add('PUT', '/containers/{id}/archive', later('copying files into containers'));
   router.add('POST', '/containers/{id}/update', later('updating container resources'));
-  router.add('GET', '/images/{name*}/history', later('image history'));
-  router.add('GET', '/images/{name*}/get', later('saving images'));
-  router.add('GET', '/images/get', later('saving images'));
-  router.add('POST', '/images/load', later('loading images'));
   router.add('GET', '/images/search', later('searching registries'));
-  router.add('POST', '/images/prune', later('pruning images'));
-  router.add('GET', '/system/df', later('disk usage reports'));
   router.add('GET', '/volumes', (ctx) => ctx.send(200, { Volumes: [], Warnings: null }));
   router.add('POST', '/volumes/create', later('named volumes'));
   router.add('POST', '/volumes/prune', (ctx) => ctx.send(200, { VolumesDeleted: [], SpaceReclaimed: 0 }));
