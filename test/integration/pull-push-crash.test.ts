@@ -1,8 +1,9 @@
 /**
  * kill -9 of berthd in the middle of a pull: a registry in the test serves the second layer
  * slowly; berthd is killed once that layer is half downloaded and half unpacked (an ingest and a
- * temp snapshot directory exist). The next start removes both; the next pull completes, reusing
- * the layer that was already committed, and the image runs.
+ * temp snapshot directory exist) and the first is committed. The next start removes both, and
+ * collects what no image references (the committed first layer too); the next pull completes
+ * and the image runs.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -119,12 +120,15 @@ test('kill -9 mid-pull: the next start cleans ingests and half-made snapshots, t
   }
   assert.equal((await d.api('GET', `/images/${reg.host}/crash/app:latest/json`)).status, 404);
 
+  // Start-up garbage collection: nothing unreferenced is left (blobs, layers).
+  assert.deepEqual(ls(join(d.dataRoot, 'content', 'blobs', 'sha256')), []);
+  assert.deepEqual(ls(snapshots).filter((n) => n !== 'empty'), []);
+
   slow = false;
   const r = await apiPull(d, `${reg.host}/crash/app`, 'latest');
   assert.equal(r.error, undefined, r.text);
   assert.equal(r.lines.at(-1), `Status: Downloaded newer image for ${reg.host}/crash/app:latest`);
-  // The committed base layer is reused, not fetched again.
-  assert.ok(r.lines.includes(`${baseDigest.slice(7, 19)}: Already exists`), r.text);
+  assert.ok(r.lines.includes(`${baseDigest.slice(7, 19)}: Pull complete`), r.text);
   const out = await d.docker(['run', '--rm', `${reg.host}/crash/app`, 'sh', '-c', 'cat /payload/part39 | wc -c']);
   assert.equal(out.stdout.trim(), String(256 * 1024), out.stderr);
 });
