@@ -35,6 +35,7 @@ import {
 import type { Logger } from '../util/log.js';
 import { chainIds } from './chain-id.js';
 import { DistributionMetadata } from './distribution-metadata.js';
+import { Leases, type Lease } from './leases.js';
 import { mediaTypes, type Descriptor, type ImageConfig, type Manifest } from './oci-types.js';
 
 export interface LayerRecord {
@@ -147,15 +148,10 @@ export interface NewImage {
   readonly size?: number;
 }
 
-/** What an operation in progress holds: `gc` leaves these alone until the lease is released. */
-export interface Lease {
-  readonly blobs: Set<string>;
-  readonly snapshots: Set<string>;
-  release(): void;
-}
+export type { Lease } from './leases.js';
 
 export class ImageStore {
-  private readonly leases = new Set<Lease>();
+  private readonly leases = new Leases();
   /** Layer blobs and their known repositories (pull records, push reads). */
   readonly distribution: DistributionMetadata;
 
@@ -359,20 +355,11 @@ export class ImageStore {
    * for what they read.
    */
   protect(): Lease {
-    const lease: Lease = {
-      blobs: new Set(),
-      snapshots: new Set(),
-      release: () => {
-        this.leases.delete(lease);
-      },
-    };
-    this.leases.add(lease);
-    return lease;
+    return this.leases.take();
   }
 
   private leased(kind: 'blobs' | 'snapshots', key: string, except?: Lease): boolean {
-    for (const l of this.leases) if (l !== except && l[kind].has(key)) return true;
-    return false;
+    return this.leases.holds(kind, key, except);
   }
 
   /**
