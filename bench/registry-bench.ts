@@ -110,15 +110,21 @@ async function skopeo(args: string[]): Promise<void> {
   await pexec('skopeo', args, { maxBuffer: 16 * 1024 * 1024 });
 }
 
-async function wrk(url: string, headers: string[] = []): Promise<{ rps: number; bytesPerSec: number }> {
-  const args = ['-t2', `-c${opts.connections}`, `-d${opts.duration}s`, ...headers.flatMap((h) => ['-H', h]), url];
+/**
+ * wrk against one URL. Throughput is computed from the completed requests times the body size
+ * (wrk's Transfer/sec counts headers too, and a figure is only as true as the bytes behind it);
+ * failed responses, socket errors and timeouts fail the measurement instead of skewing it.
+ */
+async function wrk(url: string, bodyBytes: number, headers: string[] = []): Promise<{ rps: number; bytesPerSec: number }> {
+  const args = ['-t2', `-c${opts.connections}`, `-d${opts.duration}s`, '--timeout', '30s', ...headers.flatMap((h) => ['-H', h]), url];
   const { stdout } = await pexec('wrk', args, { maxBuffer: 1024 * 1024 });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN);
-  const t = /Transfer\/sec:\s+([\d.]+)([KMG]?B)/.exec(stdout);
-  const unit = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[t?.[2] ?? 'B'] ?? 1;
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
   if (non2xx) throw new Error(`wrk saw ${non2xx[1]} failed responses from ${url}`);
-  return { rps, bytesPerSec: Number(t?.[1] ?? NaN) * unit };
+  const socketErrors = /Socket errors: (.*)/.exec(stdout);
+  if (socketErrors) throw new Error(`wrk saw socket errors on ${url}: ${socketErrors[1]}`);
+  if (!Number.isFinite(rps) || rps <= 0) throw new Error(`wrk measured nothing on ${url}:\n${stdout}`);
+  return { rps, bytesPerSec: rps * bodyBytes };
 }
 
 const work = mkdtempSync(join(tmpdir(), 'berth-regbench-'));
@@ -126,6 +132,10 @@ const servers: Server[] = [];
 try {
   console.error('making the image…');
   const image = await makeImage({ seed: 'bench', layerCount: Number(opts.layers), layerBytes: Number(opts['layer-mb']) * 1024 * 1024 });
+  // The layers hold incompressible bytes, so a gzip layer is as large as asked (a compressible
+  // fixture once made the "8 MiB" blob 62 KB, and the figure measured small requests).
+  const layerSize = image.layers[0]!.bytes.length;
+  if (layerSize < Number(opts['layer-mb']) * 1024 * 1024) throw new Error(`the bench layer is ${layerSize} bytes, less than the ${opts['layer-mb']} MiB asked for`);
   writeOciLayout(join(work, 'img'), image, 'latest');
   servers.push(await startBerth(join(work, 'berth-root')));
   servers.push(await startReference(join(work, 'reference-root'), work));
@@ -145,9 +155,9 @@ try {
       rmSync(out, { recursive: true, force: true });
     }, 1);
     console.error(`${s.name}: wrk on a manifest and a blob…`);
-    const manifest = await wrk(`${s.url}/v2/bench/app/manifests/latest`, ['Accept: application/vnd.oci.image.manifest.v1+json']);
-    const blob = await wrk(`${s.url}/v2/bench/app/blobs/${image.layers[0]!.digest}`);
-    const small = await wrk(`${s.url}/v2/bench/app/blobs/${image.config.digest}`);
+    const manifest = await wrk(`${s.url}/v2/bench/app/manifests/latest`, image.manifest.bytes.length, ['Accept: application/vnd.oci.image.manifest.v1+json']);
+    const blob = await wrk(`${s.url}/v2/bench/app/blobs/${image.layers[0]!.digest}`, layerSize);
+    const small = await wrk(`${s.url}/v2/bench/app/blobs/${image.config.digest}`, image.config.bytes.length);
     results[s.name] = {
       'manifest GET (req/s)': manifest.rps,
       'small blob GET (req/s)': small.rps,
@@ -166,7 +176,7 @@ try {
   const header = ['metric', 'berth', 'reference', 'berth advantage'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log(`image: ${opts.layers} layers of ${opts['layer-mb']} MiB; wrk -t2 -c${opts.connections} -d${opts.duration}s; ${runs} skopeo runs each`);
+  console.log(`image: ${opts.layers} layers of ${opts['layer-mb']} MiB (gzip blob ${layerSize} bytes), config ${image.config.bytes.length} bytes; wrk -t2 -c${opts.connections} -d${opts.duration}s; ${runs} skopeo runs each`);
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   console.log('(advantage > 1 means berth is faster: higher rate, or shorter time)');
