@@ -56,9 +56,10 @@ test('readers get bytes while they arrive, but the last byte only after the comm
   const outcomes: Array<{ ok: boolean; bytes: number }> = [];
   const { f, source, opened } = fetchOf(s, blob, (o) => outcomes.push(o));
   f.start();
-  const a = drain(await f.open());
-  const b = drain(await f.open({ start: 1000, end: 1999 }));
+  const opening = [f.open(), f.open({ start: 1000, end: 1999 })];
   source.write(blob.subarray(0, 200_000));
+  const a = drain(await opening[0]!);
+  const b = drain(await opening[1]!);
   await sleep(50);
   assert.equal(a.bytes().length, 200_000, 'streams what arrived');
   assert.ok(b.bytes().length === 999, `a range holds back its own last byte (got ${b.bytes().length})`);
@@ -89,8 +90,9 @@ test('a failed download aborts every reader, stores nothing, and later opens rej
   const outcomes: Array<{ ok: boolean; bytes: number }> = [];
   const { f, source } = fetchOf(s, blob, (o) => outcomes.push(o));
   f.start();
-  const a = drain(await f.open());
+  const opening = f.open();
   source.write(blob.subarray(0, 60_000));
+  const a = drain(await opening);
   await sleep(30);
   source.destroy(new Error('blob failed verification'));
   const got = await a.done;
@@ -110,8 +112,9 @@ test('a stream that ends short of the size is a failure, even if the source did 
   const blob = randomBytes(10_000);
   const { f, source } = fetchOf(s, blob);
   f.start();
-  const a = drain(await f.open());
+  const opening = f.open();
   source.end(blob.subarray(0, 9_000));
+  const a = drain(await opening);
   const got = await a.done;
   assert.ok(got instanceof Error && /ended after 9000 of 10000 bytes/.test(got.message), String(got));
   await f.finished;
@@ -137,8 +140,9 @@ test('repositories that join a running download are linked at its commit; abort 
   const other = randomBytes(1000);
   const second = fetchOf(s, other);
   second.f.start();
-  const r = drain(await second.f.open());
+  const opening = second.f.open();
   second.source.write(other.subarray(0, 10));
+  const r = drain(await opening);
   second.f.abort(new Error('the registry is stopping'));
   assert.ok((await r.done) instanceof Error);
   await second.f.finished;
@@ -151,13 +155,26 @@ test('the empty blob: a reader ends only after the commit', async (t) => {
   const empty = Buffer.alloc(0);
   const { f, source } = fetchOf(s, empty);
   f.start();
-  const a = drain(await f.open());
-  let ended = false;
-  void a.done.then(() => (ended = true));
+  let opened = false;
+  const opening = f.open().then((r) => ((opened = true), r));
   await sleep(30);
-  assert.equal(ended, false, 'not before the commit');
+  assert.equal(opened, false, 'no answer before the commit');
   source.end();
+  const a = drain(await opening);
   assert.equal(await a.done, 'ended');
   assert.equal(a.bytes().length, 0);
   assert.ok(existsSync(s.blobs.path(sha256Digest(empty))));
+});
+
+test('a download that fails before its first byte makes open() reject (an error response, not a 200 that breaks off)', async (t) => {
+  const s = await storageIn(t);
+  const blob = randomBytes(1000);
+  const { f, source } = fetchOf(s, blob);
+  f.start();
+  const opening = f.open();
+  await sleep(20);
+  source.destroy(new Error('upstream answered 404'));
+  await assert.rejects(opening, /upstream answered 404/);
+  await f.finished;
+  assert.deepEqual(readdirSync(s.paths.ingest), []);
 });

@@ -192,8 +192,9 @@ export class BlobFetch {
   }
 
   /**
-   * A stream of bytes `range` (inclusive; the whole blob without one). Rejects with the fetch's
-   * error once it failed; after the commit it reads the stored blob.
+   * A stream of bytes `range` (inclusive; the whole blob without one), once the download has its
+   * first byte. Rejects with the fetch's error once it failed; after the commit it reads the
+   * stored blob.
    */
   async open(range?: { start: number; end: number }): Promise<Readable> {
     if (this.stateValue === 'failed') throw this.errorValue!;
@@ -204,6 +205,9 @@ export class BlobFetch {
     } catch {
       /* the run fails the fetch; its error is the answer */
     }
+    // Until the first byte arrived the download may still fail outright (upstream's GET answers
+    // an error): then the client gets an error response rather than a 200 that breaks off.
+    while (this.stateValue === 'running' && this.writtenBytes === 0) await this.changed();
     const handle = this.readHandle;
     if (this.state === 'failed' || !handle) {
       this.readers--;
