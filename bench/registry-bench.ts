@@ -3,10 +3,12 @@
  * the distribution project's, with a config this script writes: filesystem storage in a temp
  * dir, access log off, as Berth's) side by side on 127.0.0.1, seeded with the same multi-layer
  * image. Measures manifest GETs per second and blob GET throughput under concurrent load (wrk),
- * and the time to push and pull the image with skopeo. Prints a table with the ratio.
+ * and the time to push and pull the image with skopeo. Then each as a pull-through cache in front
+ * of itself (berth → berth, reference → reference): a cold pull through a fresh cache, and
+ * manifest and blob GETs once it is warm. Prints a table with the ratio.
  *
  *   node dist/bench/registry-bench.js [--duration 10] [--connections 32] [--runs 5]
- *                                      [--layers 4] [--layer-mb 8]
+ *                                      [--layers 4] [--layer-mb 8] [--no-proxy]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,11 +34,12 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '5' },
     layers: { type: 'string', default: '4' },
     'layer-mb': { type: 'string', default: '8' },
+    'no-proxy': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (opts.help) {
-  console.log('usage: node dist/bench/registry-bench.js [--duration S] [--connections N] [--runs N] [--layers N] [--layer-mb N]');
+  console.log('usage: node dist/bench/registry-bench.js [--duration S] [--connections N] [--runs N] [--layers N] [--layer-mb N] [--no-proxy]');
   process.exit(0);
 }
 
@@ -71,17 +74,19 @@ interface Server {
   child: ChildProcess;
 }
 
-async function startBerth(root: string): Promise<Server> {
+/** `upstream`: run as a pull-through cache of that URL. */
+async function startBerth(root: string, upstream?: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--', join(repo, 'dist/src/bin/berth.js'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`, '--root', root, '--access-log=false', '--log-level', 'error'], { stdio: 'ignore' });
+  const proxy = upstream ? ['--proxy-remote-url', upstream] : [];
+  const child = spawn(process.execPath, ['--', join(repo, 'dist/src/bin/berth.js'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`, '--root', root, '--access-log=false', '--log-level', 'error', ...proxy], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitUp(url);
   return { name: 'berth', url, host: `127.0.0.1:${port}`, child };
 }
 
-async function startReference(root: string, work: string): Promise<Server> {
+async function startReference(root: string, work: string, upstream?: string): Promise<Server> {
   const port = await freePort();
-  const config = join(work, 'reference-config.yml');
+  const config = join(work, `reference-config-${port}.yml`);
   writeFileSync(
     config,
     `version: 0.1
@@ -98,12 +103,19 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:${port}
-`,
+${upstream ? `proxy:\n  remoteurl: ${upstream}\n` : ''}`,
   );
   const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   await waitUp(url);
   return { name: 'reference', url, host: `127.0.0.1:${port}`, child };
+}
+
+async function stop(s: Server): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  const gone = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGTERM');
+  await gone;
 }
 
 async function skopeo(args: string[]): Promise<void> {
@@ -165,6 +177,36 @@ try {
       'skopeo push (s, median)': median(push) / 1000,
       'skopeo pull (s, median)': median(pull) / 1000,
     };
+    if (opts['no-proxy']) continue;
+    // Pull-through: each registry as a cache in front of itself. A fresh cache root per cold pull.
+    console.error(`${s.name}: as a pull-through cache…`);
+    let k = 0;
+    let cache: Server | undefined;
+    const startCache = async (): Promise<Server> => {
+      const root = join(work, `${s.name}-cache-${k++}`);
+      return s.name === 'berth' ? startBerth(root, s.url) : startReference(root, work, s.url);
+    };
+    const cold: number[] = [];
+    try {
+      for (let i = 0; i < runs; i++) {
+        if (cache) await stop(cache);
+        cache = await startCache();
+        const out = join(work, `cold-${s.name}-${i}`);
+        const t = process.hrtime.bigint();
+        await skopeo(['copy', '--src-tls-verify=false', `docker://${cache.host}/bench/app:latest`, `oci:${out}:latest`]);
+        cold.push(Number(process.hrtime.bigint() - t) / 1e6);
+        rmSync(out, { recursive: true, force: true });
+      }
+      const viaManifest = await wrk(`${cache!.url}/v2/bench/app/manifests/latest`, image.manifest.bytes.length, ['Accept: application/vnd.oci.image.manifest.v1+json']);
+      const viaBlob = await wrk(`${cache!.url}/v2/bench/app/blobs/${image.layers[0]!.digest}`, layerSize);
+      Object.assign(results[s.name]!, {
+        'cache: cold skopeo pull (s, median)': median(cold) / 1000,
+        'cache: warm manifest GET by tag (req/s)': viaManifest.rps,
+        [`cache: warm blob GET ${opts['layer-mb']} MiB (MiB/s)`]: viaBlob.bytesPerSec / 1024 ** 2,
+      });
+    } finally {
+      if (cache) await stop(cache);
+    }
   }
   const b = results.berth!;
   const r = results.reference!;
@@ -180,6 +222,9 @@ try {
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   console.log('(advantage > 1 means berth is faster: higher rate, or shorter time)');
+  if (!opts['no-proxy']) {
+    console.log("(cache rows: each registry as a pull-through cache of itself; berth serves a cached tag for its ttl (5m), the reference asks upstream with a HEAD on every tag request)");
+  }
 } finally {
   for (const s of servers) s.child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));

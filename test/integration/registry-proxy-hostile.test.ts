@@ -172,6 +172,7 @@ test('kill -9 while a blob downloads: the restart clears the half-written ingest
   const r = await call(`${proxy.url}/v2/hostile/app/blobs/${d}`);
   assert.equal(r.status, 200);
   assert.ok(r.body.equals(blob));
+  for (let i = 0; i < 500 && !blobFiles(root).includes(d.slice(7)); i++) await sleep(20);
   assert.ok(blobFiles(root).includes(d.slice(7)), 'stored whole this time');
   assert.deepEqual(readdirSync(ingest), []);
 });

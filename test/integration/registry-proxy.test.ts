@@ -89,10 +89,24 @@ function storedBlobs(root: string): Map<string, Buffer> {
   return out;
 }
 
+/** A blob a response delivered is committed right after (the response ends at its verification). */
+async function waitStored(root: string, d: string): Promise<Buffer | undefined> {
+  const until = Date.now() + 10_000;
+  while (!storedBlobs(root).has(d) && Date.now() < until) await sleep(20);
+  return storedBlobs(root).get(d);
+}
+
 async function metric(reg: RegistryProcess, series: string): Promise<number> {
   const text = (await call(`${reg.url}/metrics`)).body.toString();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+/** A metric that follows a commit: waits (a little) for it to reach `expected`, then compares. */
+async function settledMetric(reg: RegistryProcess, series: string, expected: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  while ((await metric(reg, series)) !== expected && Date.now() < until) await sleep(20);
+  assert.equal(await metric(reg, series), expected, series);
 }
 
 function assertSameImage(dir: string, image: TestImage): void {
@@ -129,8 +143,7 @@ test('skopeo pulls through the proxy by tag and by digest: unchanged, one upstre
   assert.equal(upstream.countRequests('GET', '/v2/team/app/manifests/v1'), 1);
   assert.equal(upstream.countRequests('GET', `/v2/team/app/manifests/${app.image.manifest.digest}`), 0, 'the pull by digest came from the cache');
 
-  const stored = storedBlobs(proxy.root);
-  for (const b of [app.image.config, ...app.image.layers, app.image.manifest]) assert.ok(stored.has(b.digest), `${b.digest} cached`);
+  for (const b of [app.image.config, ...app.image.layers, app.image.manifest]) assert.ok((await waitStored(proxy.root, b.digest))?.equals(b.bytes), `${b.digest} cached`);
   assert.deepEqual(readdirSync(join(proxy.root, 'ingest')), [], 'no download left half-written');
   assert.equal(readFileSync(join(proxy.root, 'repositories', 'team', 'app', '_manifests', 'tags', 'v1'), 'utf8'), app.image.manifest.digest);
 
@@ -138,7 +151,7 @@ test('skopeo pulls through the proxy by tag and by digest: unchanged, one upstre
   assert.ok((await metric(proxy, 'berth_registry_proxy_lookups_total{kind="blob",result="hit"}')) >= 4, 'the second pull hit the cache');
   assert.equal(await metric(proxy, 'berth_registry_proxy_lookups_total{kind="manifest",result="miss"}'), 1);
   assert.ok((await metric(proxy, 'berth_registry_proxy_lookups_total{kind="manifest",result="hit"}')) >= 1);
-  assert.equal(await metric(proxy, 'berth_registry_proxy_blob_fetches_total{outcome="stored"}'), 4);
+  await settledMetric(proxy, 'berth_registry_proxy_blob_fetches_total{outcome="stored"}', 4);
   const blobBytes = [app.image.config, ...app.image.layers].reduce((n, b) => n + b.bytes.length, 0);
   assert.equal(await metric(proxy, 'berth_registry_proxy_upstream_blob_bytes_total'), blobBytes);
 });
@@ -192,8 +205,8 @@ test('blobs not cached yet: a Range request gets its bytes (206) and the blob is
   assert.equal(part.status, 206);
   assert.equal(part.headers.get('content-range'), `bytes 1000-1999/${big.length}`);
   assert.ok(part.body.equals(big.subarray(1000, 2000)));
-  // A range's last byte waits for the verified commit, so the blob is stored once the 206 is complete.
-  assert.ok(storedBlobs(proxy.root).get(d)?.equals(big), 'the whole blob was cached');
+  // A range's last byte waits for the whole blob's verification; the commit follows.
+  assert.ok((await waitStored(proxy.root, d))?.equals(big), 'the whole blob was cached');
 
   const other = randomBytes(200_000);
   const d2 = await pushBlob(base, 'team/app', other);
@@ -301,7 +314,7 @@ test('concurrent pulls of one uncached blob cause one upstream fetch (counted in
     assert.ok(b.body.equals(big));
   }
   assert.equal(up.countRequests('GET', `/v2/big/blob/blobs/${d}`), 1, 'one download for eight clients');
-  assert.equal(await metric(px, 'berth_registry_proxy_blob_fetches_total{outcome="stored"}'), 1);
+  await settledMetric(px, 'berth_registry_proxy_blob_fetches_total{outcome="stored"}', 1);
   assert.ok((await metric(px, 'berth_registry_proxy_lookups_total{kind="blob",result="joined"}')) >= 1);
 
   // Three skopeo pulls of a fresh image at once: still one GET per blob upstream.
@@ -326,7 +339,7 @@ test('cached content is collected like the rest: what a cached tag references st
   const r = await skopeo('copy', '--src-tls-verify=false', `docker://${px.host}/team/gc:v1`, `oci:${join(work, 'gc-pulled')}:v1`);
   assert.equal(r.code, 0, r.stderr);
   assert.ok((await call(`${px.url}/v2/team/gc/blobs/${loneDigest}`)).body.equals(lone));
-  assert.ok(storedBlobs(px.root).has(loneDigest));
+  assert.ok(await waitStored(px.root, loneDigest));
   await sleep(20);
   px.child.kill('SIGUSR1');
   const deadline = Date.now() + 20_000;

@@ -50,7 +50,7 @@ function fetchOf(s: RegistryStorage, bytes: Buffer, onFinish?: (o: { ok: boolean
   return { f, source, opened: () => opened };
 }
 
-test('readers get bytes while they arrive, but the last byte only after the commit; the blob is stored and linked', async (t) => {
+test('readers get bytes while they arrive, but the last byte only once the whole blob is verified; the blob is stored and linked', async (t) => {
   const s = await storageIn(t);
   const blob = randomBytes(300_000);
   const outcomes: Array<{ ok: boolean; bytes: number }> = [];
@@ -65,7 +65,7 @@ test('readers get bytes while they arrive, but the last byte only after the comm
   assert.ok(b.bytes().length === 999, `a range holds back its own last byte (got ${b.bytes().length})`);
   source.write(blob.subarray(200_000));
   await sleep(50);
-  assert.equal(a.bytes().length, blob.length - 1, 'everything but the last byte before the commit');
+  assert.equal(a.bytes().length, blob.length - 1, 'everything but the last byte before the end of the verified stream');
   source.end();
   assert.equal(await a.done, 'ended');
   assert.equal(await b.done, 'ended');
@@ -150,7 +150,7 @@ test('repositories that join a running download are linked at its commit; abort 
   assert.equal(existsSync(s.blobs.path(sha256Digest(other))), false);
 });
 
-test('the empty blob: a reader ends only after the commit', async (t) => {
+test('the empty blob: a reader is answered only after the verification', async (t) => {
   const s = await storageIn(t);
   const empty = Buffer.alloc(0);
   const { f, source } = fetchOf(s, empty);
@@ -158,7 +158,7 @@ test('the empty blob: a reader ends only after the commit', async (t) => {
   let opened = false;
   const opening = f.open().then((r) => ((opened = true), r));
   await sleep(30);
-  assert.equal(opened, false, 'no answer before the commit');
+  assert.equal(opened, false, 'no answer before the verified end');
   source.end();
   const a = drain(await opening);
   assert.equal(await a.done, 'ended');

@@ -10,8 +10,10 @@
  * file is removed; nothing is stored).
  *
  * What a reader may send: every byte of its range as soon as it is written, except its last one,
- * which waits for the commit. So a response completes only with bytes verified as the blob's, and
- * a failed fetch aborts every response still open (it is destroyed, never ended).
+ * which waits until the whole blob is verified (digest and size). So a response completes only
+ * with bytes verified as the blob's, and a download that fails verification aborts every response
+ * still open (it is destroyed, never ended). Once verified, readers finish even if the commit
+ * (fsync, rename) then fails: their bytes are good, the cache just does not keep them.
  */
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -53,6 +55,7 @@ export class BlobFetch {
   private stateValue: State = 'running';
   private errorValue: Error | undefined;
   private writtenBytes = 0;
+  private verifiedFlag = false;
   private readonly path: string;
   private readHandle: FileHandle | undefined;
   private ready: Promise<FileHandle> | undefined;
@@ -78,6 +81,11 @@ export class BlobFetch {
 
   get error(): Error | undefined {
     return this.errorValue;
+  }
+
+  /** Whether every byte arrived and matched the digest (the readers' last bytes may go). */
+  get verified(): boolean {
+    return this.verifiedFlag;
   }
 
   /** Bytes written to the ingest file so far. */
@@ -125,6 +133,8 @@ export class BlobFetch {
       }
       // The client's stream ends only after size and digest matched.
       if (this.writtenBytes !== this.size) throw new InternalError(`Cannot cache blob ${this.digest}: the upstream stream ended after ${this.writtenBytes} of ${this.size} bytes`);
+      this.verifiedFlag = true;
+      this.notify();
       await write.sync();
       this.writeHandle = undefined;
       await write.close();
@@ -178,7 +188,7 @@ export class BlobFetch {
     for (const wake of w) wake();
   }
 
-  /** Resolves at the next write or at the end. */
+  /** Resolves at the next write, at the verification, or at the end. */
   changed(): Promise<void> {
     if (this.stateValue !== 'running') return Promise.resolve();
     return new Promise((r) => this.waiters.push(r));
@@ -198,6 +208,7 @@ export class BlobFetch {
    */
   async open(range?: { start: number; end: number }): Promise<Readable> {
     if (this.stateValue === 'failed') throw this.errorValue!;
+    // Verified but not yet committed: fine to read; committed without a read handle: the stored blob.
     if (this.stateValue === 'committed' && !this.readHandle) return this.opts.storage.openBlob(this.digest, range);
     this.readers++;
     try {
@@ -250,21 +261,21 @@ class FetchReader extends Readable {
       for (;;) {
         if (this.destroyed) return;
         const f = this.fetch;
-        if (f.state === 'failed') {
+        const verified = f.verified;
+        if (f.state === 'failed' && !verified) {
           this.destroy(f.error);
           return;
         }
-        const committed = f.state === 'committed';
         if (this.pos > this.end) {
-          if (committed) {
+          if (verified) {
             this.push(null);
             return;
           }
           await f.changed();
           continue;
         }
-        // Exclusive bound: the range's last byte goes only after the commit.
-        const limit = committed ? this.end + 1 : Math.min(f.written, this.end);
+        // Exclusive bound: the range's last byte goes only once the whole blob is verified.
+        const limit = verified ? this.end + 1 : Math.min(f.written, this.end);
         if (this.pos >= limit) {
           await f.changed();
           continue;

@@ -208,6 +208,8 @@ test('blobs: a HEAD asks upstream without fetching; concurrent GETs share one do
   for (const g of got) assert.ok(g.equals(blob));
   assert.equal(upstream.count('GET blob'), 1, 'one download');
   assert.equal(upstream.count(`HEAD blob team/app ${d}`), 2, 'one HEAD for the HEAD request, one for the five GETs');
+  // The readers finish at the verification; the commit (fsync, rename, link) follows.
+  for (let i = 0; i < 200 && !(await storage.statBlob('team/app', d)); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok((await storage.statBlob('team/app', d))?.size === blob.length, 'stored and linked');
   await cache.blob('team/app', d, { bodyless: false });
   assert.equal(upstream.count('GET blob'), 1);
