@@ -7,18 +7,22 @@
  * of itself (berth → berth, reference → reference): a cold pull through a fresh cache, and
  * manifest and blob GETs once it is warm. Prints a table with the ratio.
  *
- *   node dist/bench/registry-bench.js [--duration 10] [--connections 32] [--runs 5]
+ *   node dist/bench/registry-bench.js [--duration 10] [--connections 32] [--rounds 3] [--runs 5]
  *                                      [--layers 4] [--layer-mb 8] [--no-proxy]
+ *
+ * Other work on the machine skews whichever registry runs while it happens, so every figure is
+ * taken in alternating rounds (berth, reference, berth, …) and the median reported, with the load
+ * average. Pushes upload a fresh image each time (skopeo would mount blobs it has seen).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { makeImage, writeOciLayout } from '../test/helpers/registry-fixtures.js';
-import { median, sample } from './lib/stats.js';
+import { median } from './lib/stats.js';
 
 const pexec = promisify(execFile);
 const repo = (() => {
@@ -34,12 +38,13 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '5' },
     layers: { type: 'string', default: '4' },
     'layer-mb': { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '3' },
     'no-proxy': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (opts.help) {
-  console.log('usage: node dist/bench/registry-bench.js [--duration S] [--connections N] [--runs N] [--layers N] [--layer-mb N] [--no-proxy]');
+  console.log('usage: node dist/bench/registry-bench.js [--duration S] [--connections N] [--rounds N] [--runs N] [--layers N] [--layer-mb N] [--no-proxy]');
   process.exit(0);
 }
 
@@ -141,92 +146,114 @@ async function wrk(url: string, bodyBytes: number, headers: string[] = []): Prom
 
 const work = mkdtempSync(join(tmpdir(), 'berth-regbench-'));
 const servers: Server[] = [];
+const caches: Server[] = [];
+
+/** Runs `fn` for each server in turn, `rounds` times (berth, reference, berth, …): load from elsewhere hits both alike. */
+async function alternate<T>(rounds: number, list: Server[], fn: (s: Server, round: number) => Promise<T>): Promise<Map<string, T[]>> {
+  const out = new Map<string, T[]>(list.map((s) => [s.name, []]));
+  for (let r = 0; r < rounds; r++) for (const s of list) out.get(s.name)!.push(await fn(s, r));
+  return out;
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
 try {
-  console.error('making the image…');
-  const image = await makeImage({ seed: 'bench', layerCount: Number(opts.layers), layerBytes: Number(opts['layer-mb']) * 1024 * 1024 });
+  const runs = Number(opts.runs);
+  const rounds = Number(opts.rounds);
+  const mib = Number(opts['layer-mb']);
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadBefore = load();
+  console.error('making the images…');
+  const image = await makeImage({ seed: 'bench', layerCount: Number(opts.layers), layerBytes: mib * 1024 * 1024 });
   // The layers hold incompressible bytes, so a gzip layer is as large as asked (a compressible
   // fixture once made the "8 MiB" blob 62 KB, and the figure measured small requests).
   const layerSize = image.layers[0]!.bytes.length;
-  if (layerSize < Number(opts['layer-mb']) * 1024 * 1024) throw new Error(`the bench layer is ${layerSize} bytes, less than the ${opts['layer-mb']} MiB asked for`);
+  if (layerSize < mib * 1024 * 1024) throw new Error(`the bench layer is ${layerSize} bytes, less than the ${mib} MiB asked for`);
   writeOciLayout(join(work, 'img'), image, 'latest');
+  // A fresh image per push: skopeo remembers where blobs live and would mount instead of uploading.
+  const pushImages: string[] = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const dir = join(work, `push-img-${i}`);
+    writeOciLayout(dir, await makeImage({ seed: `bench-push-${i}`, layerCount: Number(opts.layers), layerBytes: mib * 1024 * 1024 }), 'latest');
+    pushImages.push(dir);
+  }
   servers.push(await startBerth(join(work, 'berth-root')));
   servers.push(await startReference(join(work, 'reference-root'), work));
-  const results: Record<string, Record<string, number>> = {};
-  const runs = Number(opts.runs);
-  for (const s of servers) {
-    console.error(`${s.name}: seeding and timing push/pull…`);
-    await skopeo(['copy', '--dest-tls-verify=false', `oci:${join(work, 'img')}:latest`, `docker://${s.host}/bench/app:latest`]);
-    let n = 0;
-    const push = await sample(runs, async () => {
-      await skopeo(['copy', '--dest-tls-verify=false', `oci:${join(work, 'img')}:latest`, `docker://${s.host}/bench/push${n++}:latest`]);
-    }, 1);
-    let m = 0;
-    const pull = await sample(runs, async () => {
-      const out = join(work, `pull-${s.name}-${m++}`);
-      await skopeo(['copy', '--src-tls-verify=false', `docker://${s.host}/bench/app:latest`, `oci:${out}:latest`]);
-      rmSync(out, { recursive: true, force: true });
-    }, 1);
-    console.error(`${s.name}: wrk on a manifest and a blob…`);
-    const manifest = await wrk(`${s.url}/v2/bench/app/manifests/latest`, image.manifest.bytes.length, ['Accept: application/vnd.oci.image.manifest.v1+json']);
-    const blob = await wrk(`${s.url}/v2/bench/app/blobs/${image.layers[0]!.digest}`, layerSize);
-    const small = await wrk(`${s.url}/v2/bench/app/blobs/${image.config.digest}`, image.config.bytes.length);
-    results[s.name] = {
-      'manifest GET (req/s)': manifest.rps,
-      'small blob GET (req/s)': small.rps,
-      [`blob GET ${opts['layer-mb']} MiB (MiB/s)`]: blob.bytesPerSec / 1024 ** 2,
-      'skopeo push (s, median)': median(push) / 1000,
-      'skopeo pull (s, median)': median(pull) / 1000,
-    };
-    if (opts['no-proxy']) continue;
-    // Pull-through: each registry as a cache in front of itself. A fresh cache root per cold pull.
-    console.error(`${s.name}: as a pull-through cache…`);
+  for (const s of servers) await skopeo(['copy', '--dest-tls-verify=false', `oci:${join(work, 'img')}:latest`, `docker://${s.host}/bench/app:latest`]);
+
+  const results: Record<string, Record<string, number>> = { berth: {}, reference: {} };
+  const record = (metric: string, values: Map<string, number[]>) => {
+    for (const [name, v] of values) results[name]![metric] = median(v);
+  };
+
+  console.error('skopeo push and pull, alternating…');
+  const push = await alternate(runs + 1, servers, (s, i) =>
+    timed(() => skopeo(['copy', '--dest-tls-verify=false', `oci:${pushImages[i]!}:latest`, `docker://${s.host}/bench/push${i}:latest`])),
+  );
+  record('skopeo push (s, median)', new Map([...push].map(([k, v]) => [k, v.slice(1).map((ms) => ms / 1000)]))); // the first is warm-up
+  const pull = await alternate(runs + 1, servers, async (s, i) => {
+    const out = join(work, `pull-${s.name}-${i}`);
+    const ms = await timed(() => skopeo(['copy', '--src-tls-verify=false', `docker://${s.host}/bench/app:latest`, `oci:${out}:latest`]));
+    rmSync(out, { recursive: true, force: true });
+    return ms;
+  });
+  record('skopeo pull (s, median)', new Map([...pull].map(([k, v]) => [k, v.slice(1).map((ms) => ms / 1000)])));
+
+  console.error('wrk on a manifest and blobs, alternating…');
+  const accept = ['Accept: application/vnd.oci.image.manifest.v1+json'];
+  record('manifest GET (req/s)', await alternate(rounds, servers, async (s) => (await wrk(`${s.url}/v2/bench/app/manifests/latest`, image.manifest.bytes.length, accept)).rps));
+  record('small blob GET (req/s)', await alternate(rounds, servers, async (s) => (await wrk(`${s.url}/v2/bench/app/blobs/${image.config.digest}`, image.config.bytes.length)).rps));
+  record(`blob GET ${mib} MiB (MiB/s)`, await alternate(rounds, servers, async (s) => (await wrk(`${s.url}/v2/bench/app/blobs/${image.layers[0]!.digest}`, layerSize)).bytesPerSec / 1024 ** 2));
+
+  if (!opts['no-proxy']) {
+    // Pull-through: each registry as a cache in front of itself; a fresh cache root for every cold pull.
+    console.error('pull-through caches: cold pulls, then warm GETs, alternating…');
     let k = 0;
-    let cache: Server | undefined;
-    const startCache = async (): Promise<Server> => {
+    const startCache = (s: Server): Promise<Server> => {
       const root = join(work, `${s.name}-cache-${k++}`);
       return s.name === 'berth' ? startBerth(root, s.url) : startReference(root, work, s.url);
     };
-    const cold: number[] = [];
-    try {
-      for (let i = 0; i < runs; i++) {
-        if (cache) await stop(cache);
-        cache = await startCache();
-        const out = join(work, `cold-${s.name}-${i}`);
-        const t = process.hrtime.bigint();
-        await skopeo(['copy', '--src-tls-verify=false', `docker://${cache.host}/bench/app:latest`, `oci:${out}:latest`]);
-        cold.push(Number(process.hrtime.bigint() - t) / 1e6);
-        rmSync(out, { recursive: true, force: true });
-      }
-      const viaManifest = await wrk(`${cache!.url}/v2/bench/app/manifests/latest`, image.manifest.bytes.length, ['Accept: application/vnd.oci.image.manifest.v1+json']);
-      const viaBlob = await wrk(`${cache!.url}/v2/bench/app/blobs/${image.layers[0]!.digest}`, layerSize);
-      Object.assign(results[s.name]!, {
-        'cache: cold skopeo pull (s, median)': median(cold) / 1000,
-        'cache: warm manifest GET by tag (req/s)': viaManifest.rps,
-        [`cache: warm blob GET ${opts['layer-mb']} MiB (MiB/s)`]: viaBlob.bytesPerSec / 1024 ** 2,
-      });
-    } finally {
-      if (cache) await stop(cache);
-    }
+    const current = new Map<string, Server>();
+    const cold = await alternate(runs, servers, async (s, i) => {
+      const old = current.get(s.name);
+      if (old) await stop(old);
+      const c = await startCache(s);
+      caches.push(c);
+      current.set(s.name, c);
+      const out = join(work, `cold-${s.name}-${i}`);
+      const ms = await timed(() => skopeo(['copy', '--src-tls-verify=false', `docker://${c.host}/bench/app:latest`, `oci:${out}:latest`]));
+      rmSync(out, { recursive: true, force: true });
+      return ms / 1000;
+    });
+    record('cache: cold skopeo pull (s, median)', cold);
+    const warm = servers.map((s) => ({ ...current.get(s.name)!, name: s.name }));
+    record('cache: warm manifest GET by tag (req/s)', await alternate(rounds, warm, async (c) => (await wrk(`${c.url}/v2/bench/app/manifests/latest`, image.manifest.bytes.length, accept)).rps));
+    record(`cache: warm blob GET ${mib} MiB (MiB/s)`, await alternate(rounds, warm, async (c) => (await wrk(`${c.url}/v2/bench/app/blobs/${image.layers[0]!.digest}`, layerSize)).bytesPerSec / 1024 ** 2));
   }
+
   const b = results.berth!;
   const r = results.reference!;
-  const rows = Object.keys(b).map((k) => {
-    const lowerBetter = k.includes('(s');
-    const ratio = lowerBetter ? r[k]! / b[k]! : b[k]! / r[k]!;
-    return [k, b[k]!.toFixed(k.includes('(s') ? 3 : 1), r[k]!.toFixed(k.includes('(s') ? 3 : 1), `${ratio.toFixed(2)}x`];
+  const rows = Object.keys(b).map((key) => {
+    const lowerBetter = key.includes('(s');
+    const ratio = lowerBetter ? r[key]! / b[key]! : b[key]! / r[key]!;
+    return [key, b[key]!.toFixed(lowerBetter ? 3 : 1), r[key]!.toFixed(lowerBetter ? 3 : 1), `${ratio.toFixed(2)}x`];
   });
   const header = ['metric', 'berth', 'reference', 'berth advantage'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log(`image: ${opts.layers} layers of ${opts['layer-mb']} MiB (gzip blob ${layerSize} bytes), config ${image.config.bytes.length} bytes; wrk -t2 -c${opts.connections} -d${opts.duration}s; ${runs} skopeo runs each`);
+  console.log(`image: ${opts.layers} layers of ${mib} MiB (gzip blob ${layerSize} bytes), config ${image.config.bytes.length} bytes; wrk -t2 -c${opts.connections} -d${opts.duration}s, ${rounds} alternating rounds each (median); ${runs} skopeo runs each (median, after one warm-up; every push a fresh image)`);
+  console.log(`load average before: ${loadBefore}; after: ${load()} (${cpus().length} CPUs)`);
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   console.log('(advantage > 1 means berth is faster: higher rate, or shorter time)');
   if (!opts['no-proxy']) {
-    console.log("(cache rows: each registry as a pull-through cache of itself; berth serves a cached tag for its ttl (5m), the reference asks upstream with a HEAD on every tag request)");
+    console.log('(cache rows: each registry as a pull-through cache of itself; berth serves a cached tag for its ttl (5m), the reference asks upstream with a HEAD on every tag request)');
   }
 } finally {
-  for (const s of servers) s.child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
+  await Promise.all([...caches, ...servers].map((s) => stop(s)));
   rmSync(work, { recursive: true, force: true });
 }
