@@ -246,10 +246,10 @@ export const commands: readonly CommandDef[] = [
   },
   {
     path: ['registry', 'serve'],
-    summary: 'Serve an OCI distribution registry (push, pull, auth, online garbage collection)',
+    summary: 'Serve an OCI distribution registry (push, pull, auth, online garbage collection, pull-through cache)',
     usage: '[OPTIONS]',
     description:
-      'Serve an OCI distribution registry (spec 1.1) from a directory, in this process, until\nSIGINT or SIGTERM. SIGUSR1 runs a garbage collection now. Settings come from flags,\nthen --config (YAML, laid out like the reference registry\'s), then defaults.',
+      'Serve an OCI distribution registry (spec 1.1) from a directory, in this process, until\nSIGINT or SIGTERM. SIGUSR1 runs a garbage collection now. Settings come from flags,\nthen --config (YAML, laid out like the reference registry\'s), then defaults.\n\nWith --proxy-remote-url (or proxy.remoteurl) it is a pull-through cache of that registry:\nmanifests and blobs it lacks are fetched, verified, stored and served (blobs stream to the\nclient while they are stored; concurrent requests share one download); cached tags are\nserved for --proxy-ttl, then revalidated with a HEAD (the cached copy is served when\nupstream fails). Pushes and deletes answer 405 UNSUPPORTED; tags lists come from upstream,\nthe catalog lists what is cached.',
     load: async () => (await import('./commands/registry-serve.js')).registryServeCommand,
   },
   {

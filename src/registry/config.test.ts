@@ -108,3 +108,34 @@ test('durationMs reads Go durations', () => {
   assert.equal(durationMs('0', 'x'), 0);
   assert.throws(() => durationMs('-1s', 'x'), ConfigError);
 });
+
+test('proxy: the reference registry\'s proxy section, flags over the file, a 5m tag ttl by default', () => {
+  assert.equal(resolveConfig({}, {}).proxy, undefined, 'no proxy unless a remote URL is given');
+  const file = configFromYaml(`
+proxy:
+  remoteurl: https://upstream.example:5000/
+  username: puller
+  password: s3cret
+  ttl: 90s
+`);
+  assert.deepEqual(resolveConfig(file, {}).proxy, { remoteUrl: 'https://upstream.example:5000', username: 'puller', password: 's3cret', tagTtlMs: 90_000 });
+  const flags = resolveConfig({}, { proxyRemoteUrl: 'http://127.0.0.1:5001', proxyUsername: 'u', proxyPasswordFile: '/run/pw' });
+  assert.deepEqual(flags.proxy, { remoteUrl: 'http://127.0.0.1:5001', username: 'u', passwordFile: '/run/pw', tagTtlMs: 300_000 });
+  assert.equal(resolveConfig(file, { proxyTtl: '0' }).proxy?.tagTtlMs, 0, 'ttl 0: every tag request asks upstream');
+});
+
+test('proxy: bad settings are refused', () => {
+  const refuses = (f: () => unknown, what: RegExp) => assert.throws(f, (e: unknown) => e instanceof ConfigError && what.test(e.message));
+  refuses(() => configFromYaml('proxy:\n  remote: x\n'), /proxy\.remote is not a known setting/);
+  refuses(() => resolveConfig({}, { proxyRemoteUrl: 'ftp://x' }), /http:\/\/ or https:\/\//);
+  refuses(() => resolveConfig({}, { proxyRemoteUrl: 'not a url' }), /is not a URL/);
+  refuses(() => resolveConfig({}, { proxyRemoteUrl: 'https://u:p@h' }), /must not carry credentials/);
+  refuses(() => resolveConfig({}, { proxyRemoteUrl: 'https://h/v2/' }), /only scheme, host and port/);
+  refuses(() => resolveConfig({}, { proxyRemoteUrl: 'https://h?x=1' }), /only scheme, host and port/);
+  refuses(() => resolveConfig({}, { proxyUsername: 'u', proxyPassword: 'p' }), /need a proxy remote URL/);
+  refuses(() => resolveConfig({}, { proxyRemoteUrl: 'https://h', proxyUsername: 'u' }), /username and password go together/);
+  refuses(() => resolveConfig({}, { proxyRemoteUrl: 'https://h', proxyPassword: 'p' }), /username and password go together/);
+  refuses(() => resolveConfig({}, { proxyRemoteUrl: 'https://h', proxyUsername: 'u', proxyPassword: 'p', proxyPasswordFile: '/f' }), /not both/);
+  refuses(() => resolveConfig({}, { proxyRemoteUrl: 'https://h', proxyTtl: 'long' }), /proxy ttl/);
+  refuses(() => resolveConfig({}, { proxyRemoteUrl: 'https://h', readOnly: true }), /cannot be read-only/);
+});

@@ -1,6 +1,6 @@
 /**
  * The registry server's configuration: a YAML file shaped like the reference registry's
- * (`log`, `storage`, `http`, `auth`, with Berth's additions marked below), command-line flags,
+ * (`log`, `storage`, `http`, `auth`, `proxy`, with Berth's additions marked below), command-line flags,
  * and defaults. Flags win over the file, the file over the defaults. Everything is validated
  * here, once; the server gets a finished RegistryConfig.
  */
@@ -32,6 +32,21 @@ export type AuthConfig =
       readonly access: readonly AccessRule[];
     };
 
+/**
+ * Pull-through cache mode: misses are fetched from `remoteUrl` and kept. `tagTtlMs` is how long a
+ * tag fetched from upstream is served without asking upstream again (Berth's meaning of `ttl`;
+ * the reference registry's v3 `ttl` expires cached content instead, which Berth leaves to GC).
+ */
+export interface ProxyConfig {
+  /** `http(s)://host[:port]`, no path. */
+  readonly remoteUrl: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** A file holding the password (read when the server starts; one trailing newline dropped). */
+  readonly passwordFile?: string;
+  readonly tagTtlMs: number;
+}
+
 export interface RegistryConfig {
   readonly addr: string;
   readonly root: string;
@@ -47,6 +62,7 @@ export interface RegistryConfig {
   readonly gcGraceMs: number;
   readonly logLevel: LogLevel;
   readonly accessLog: boolean;
+  readonly proxy?: ProxyConfig;
 }
 
 /** The flat form both the file and the flags are read into before merging. */
@@ -72,6 +88,11 @@ export interface ConfigInput {
   gcGrace?: string;
   logLevel?: string;
   accessLog?: boolean;
+  proxyRemoteUrl?: string;
+  proxyUsername?: string;
+  proxyPassword?: string;
+  proxyPasswordFile?: string;
+  proxyTtl?: string;
 }
 
 export const configDefaults = {
@@ -85,6 +106,7 @@ export const configDefaults = {
   tokenExpiration: '5m',
   htpasswdRealm: 'berth-registry',
   logLevel: 'info',
+  proxyTtl: '5m',
 } as const;
 
 type Obj = Record<string, unknown>;
@@ -125,7 +147,7 @@ export function configFromYaml(text: string, source = 'config'): ConfigInput {
     throw new ConfigError(`Cannot read ${source}: ${(err as Error).message}`);
   }
   const root = obj(doc, source);
-  only(root, source, ['version', 'log', 'storage', 'http', 'auth']);
+  only(root, source, ['version', 'log', 'storage', 'http', 'auth', 'proxy']);
   const out: ConfigInput = {};
 
   const log = obj(root.log, 'log');
@@ -204,6 +226,15 @@ export function configFromYaml(text: string, source = 'config'): ConfigInput {
       });
     }
   }
+
+  const proxy = obj(root.proxy, 'proxy');
+  // Berth: `passwordfile`; `ttl` is the freshness of cached tags (see ProxyConfig).
+  only(proxy, 'proxy', ['remoteurl', 'username', 'password', 'passwordfile', 'ttl']);
+  set(out, 'proxyRemoteUrl', str(proxy.remoteurl, 'proxy.remoteurl'));
+  set(out, 'proxyUsername', str(proxy.username, 'proxy.username'));
+  set(out, 'proxyPassword', str(proxy.password, 'proxy.password'));
+  set(out, 'proxyPasswordFile', str(proxy.passwordfile, 'proxy.passwordfile'));
+  set(out, 'proxyTtl', str(proxy.ttl, 'proxy.ttl'));
   return out;
 }
 
@@ -212,6 +243,41 @@ export function durationMs(value: string, where: string): number {
   const ns = parseGoDuration(value.trim());
   if (ns === null || ns < 0n) throw new ConfigError(`${where}: ${JSON.stringify(value)} is not a duration (such as 30s, 15m, 168h)`);
   return Number(ns / 1_000_000n);
+}
+
+/** `http(s)://host[:port]` with nothing else; returns it without a trailing slash. */
+function validRemoteUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`proxy remote URL ${JSON.stringify(raw)} is not a URL (such as https://registry.example:5000)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`proxy remote URL ${JSON.stringify(raw)} must use http:// or https://`);
+  if (url.username || url.password) throw new ConfigError('proxy remote URL must not carry credentials (use proxy.username and proxy.password)');
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new ConfigError(`proxy remote URL ${JSON.stringify(raw)} must be only scheme, host and port (the registry API lives at /v2/)`);
+  }
+  return `${url.protocol}//${url.host}`;
+}
+
+function resolveProxy(c: ConfigInput): ProxyConfig | undefined {
+  const given = c.proxyUsername !== undefined || c.proxyPassword !== undefined || c.proxyPasswordFile !== undefined;
+  if (c.proxyRemoteUrl === undefined || c.proxyRemoteUrl === '') {
+    if (given) throw new ConfigError('proxy credentials need a proxy remote URL (proxy.remoteurl / --proxy-remote-url)');
+    return undefined;
+  }
+  if (c.proxyPassword !== undefined && c.proxyPasswordFile !== undefined) throw new ConfigError('give the proxy password or a password file, not both');
+  const hasPassword = c.proxyPassword !== undefined || c.proxyPasswordFile !== undefined;
+  if ((c.proxyUsername !== undefined) !== hasPassword) throw new ConfigError('the proxy username and password go together');
+  if (c.readOnly) throw new ConfigError('a pull-through cache stores what it fetches; it cannot be read-only');
+  return {
+    remoteUrl: validRemoteUrl(c.proxyRemoteUrl),
+    ...(c.proxyUsername !== undefined ? { username: c.proxyUsername } : {}),
+    ...(c.proxyPassword !== undefined ? { password: c.proxyPassword } : {}),
+    ...(c.proxyPasswordFile !== undefined ? { passwordFile: c.proxyPasswordFile } : {}),
+    tagTtlMs: durationMs(c.proxyTtl!, 'proxy ttl'),
+  };
 }
 
 function validAddr(addr: string): string {
@@ -245,6 +311,7 @@ export function resolveConfig(file: ConfigInput, flags: ConfigInput): RegistryCo
   } else if (c.htpasswd !== undefined) {
     auth = { kind: 'htpasswd', realm: c.htpasswdRealm!, path: c.htpasswd };
   }
+  const proxy = resolveProxy(c);
   const uploadExpiryMs = durationMs(c.uploadExpiry!, 'upload expiry');
   if (uploadExpiryMs < 1000) throw new ConfigError('upload expiry must be at least 1s');
   return {
@@ -260,5 +327,6 @@ export function resolveConfig(file: ConfigInput, flags: ConfigInput): RegistryCo
     gcGraceMs: durationMs(c.gcGrace!, 'gc grace'),
     logLevel: logLevel as LogLevel,
     accessLog: c.accessLog ?? true,
+    ...(proxy ? { proxy } : {}),
   };
 }

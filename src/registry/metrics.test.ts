@@ -26,3 +26,25 @@ test('metrics count requests, bytes and latency buckets in Prometheus text', () 
   assert.match(text, /^berth_registry_gc_last_duration_seconds 1.5$/m);
   assert.match(text, /# TYPE berth_registry_http_request_duration_seconds histogram/);
 });
+
+test('pull-through metrics: lookups by kind and result, fetch outcomes, bytes from upstream', () => {
+  const m = new RegistryMetrics();
+  m.proxyLookup('manifest', 'hit');
+  m.proxyLookup('manifest', 'hit');
+  m.proxyLookup('manifest', 'miss');
+  m.proxyLookup('blob', 'joined');
+  m.proxyFetchStarted();
+  m.proxyFetchStarted();
+  m.proxyFetchDone(true, 1000);
+  const mid = m.render();
+  assert.match(mid, /^berth_registry_proxy_blob_fetches_in_flight 1$/m);
+  m.proxyFetchDone(false, 24);
+  const text = m.render();
+  assert.match(text, /^berth_registry_proxy_lookups_total\{kind="manifest",result="hit"\} 2$/m);
+  assert.match(text, /^berth_registry_proxy_lookups_total\{kind="manifest",result="miss"\} 1$/m);
+  assert.match(text, /^berth_registry_proxy_lookups_total\{kind="blob",result="joined"\} 1$/m);
+  assert.match(text, /^berth_registry_proxy_blob_fetches_total\{outcome="stored"\} 1$/m);
+  assert.match(text, /^berth_registry_proxy_blob_fetches_total\{outcome="failed"\} 1$/m);
+  assert.match(text, /^berth_registry_proxy_blob_fetches_in_flight 0$/m);
+  assert.match(text, /^berth_registry_proxy_upstream_blob_bytes_total 1024$/m);
+});

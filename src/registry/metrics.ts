@@ -1,6 +1,7 @@
 /**
  * Prometheus text exposition (format 0.0.4) of what the server does: requests by method, route and
- * status; bytes received and sent; request latency histograms per route; garbage collections.
+ * status; bytes received and sent; request latency histograms per route; garbage collections;
+ * and in pull-through mode the cache's hits and misses and its upstream fetches.
  * Plain counters in maps: no label sets beyond these, so the cardinality stays bounded.
  */
 import type { GcStats } from './storage/index.js';
@@ -24,6 +25,10 @@ export class RegistryMetrics {
   private gcBytesFreed = 0;
   private gcLastSeconds = 0;
   private uploadsPurged = 0;
+  private readonly proxyLookups = new Map<string, number>();
+  private readonly proxyFetches = new Map<string, number>();
+  private proxyUpstreamBytes = 0;
+  private proxyInFlight = 0;
 
   requestStarted(): void {
     this.inFlight++;
@@ -52,6 +57,29 @@ export class RegistryMetrics {
 
   uploadsPurgedAdd(n: number): void {
     this.uploadsPurged += n;
+  }
+
+  /**
+   * A pull-through lookup of a manifest or blob: `hit` (served from the cache without asking
+   * upstream), `revalidated` (a cached tag upstream confirmed), `miss` (fetched from upstream),
+   * `joined` (served from a fetch another request started), `stale` (cached copy served because
+   * upstream failed), `unknown` (neither has it).
+   */
+  proxyLookup(kind: 'manifest' | 'blob', result: 'hit' | 'revalidated' | 'miss' | 'joined' | 'stale' | 'unknown'): void {
+    const k = `${kind}\0${result}`;
+    this.proxyLookups.set(k, (this.proxyLookups.get(k) ?? 0) + 1);
+  }
+
+  proxyFetchStarted(): void {
+    this.proxyInFlight++;
+  }
+
+  /** An upstream blob fetch ended: stored, or failed (nothing stored). */
+  proxyFetchDone(ok: boolean, bytes: number): void {
+    this.proxyInFlight--;
+    this.proxyUpstreamBytes += bytes;
+    const k = ok ? 'stored' : 'failed';
+    this.proxyFetches.set(k, (this.proxyFetches.get(k) ?? 0) + 1);
   }
 
   render(): string {
@@ -97,6 +125,21 @@ export class RegistryMetrics {
     lines.push('# HELP berth_registry_uploads_purged_total Abandoned upload sessions removed.');
     lines.push('# TYPE berth_registry_uploads_purged_total counter');
     lines.push(`berth_registry_uploads_purged_total ${this.uploadsPurged}`);
+    lines.push('# HELP berth_registry_proxy_lookups_total Pull-through cache lookups by kind and result (hit, revalidated, miss, joined, stale, unknown).');
+    lines.push('# TYPE berth_registry_proxy_lookups_total counter');
+    for (const [k, v] of this.proxyLookups) {
+      const [kind, result] = k.split('\0') as [string, string];
+      lines.push(`berth_registry_proxy_lookups_total{kind="${kind}",result="${result}"} ${v}`);
+    }
+    lines.push('# HELP berth_registry_proxy_blob_fetches_total Upstream blob downloads by outcome (stored, failed).');
+    lines.push('# TYPE berth_registry_proxy_blob_fetches_total counter');
+    for (const [k, v] of this.proxyFetches) lines.push(`berth_registry_proxy_blob_fetches_total{outcome="${k}"} ${v}`);
+    lines.push('# HELP berth_registry_proxy_blob_fetches_in_flight Upstream blob downloads running now.');
+    lines.push('# TYPE berth_registry_proxy_blob_fetches_in_flight gauge');
+    lines.push(`berth_registry_proxy_blob_fetches_in_flight ${this.proxyInFlight}`);
+    lines.push('# HELP berth_registry_proxy_upstream_blob_bytes_total Blob bytes received from upstream.');
+    lines.push('# TYPE berth_registry_proxy_upstream_blob_bytes_total counter');
+    lines.push(`berth_registry_proxy_upstream_blob_bytes_total ${this.proxyUpstreamBytes}`);
     return lines.join('\n') + '\n';
   }
 }

@@ -1,6 +1,7 @@
 /**
  * A running registry: storage opened and repaired, auth loaded (htpasswd, token key, TLS files),
- * the HTTP(S) listener, and the timers for garbage collection and upload purging.
+ * the pull-through cache when an upstream is configured, the HTTP(S) listener, and the timers for
+ * garbage collection and upload purging.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -12,6 +13,7 @@ import { Htpasswd, parseHtpasswd, RegistryAuth, TokenIssuer, TokenKey } from './
 import type { RegistryConfig } from './config.js';
 import { createDispatcher } from './http/dispatch.js';
 import { RegistryMetrics } from './metrics.js';
+import { PullThroughCache, Upstream } from './proxy/index.js';
 import { RegistryStorage, type GcStats } from './storage/index.js';
 
 export interface RunningRegistry {
@@ -20,6 +22,8 @@ export interface RunningRegistry {
   readonly port: number;
   readonly storage: RegistryStorage;
   readonly metrics: RegistryMetrics;
+  /** In pull-through mode, the cache. */
+  readonly proxy?: PullThroughCache;
   /** Runs a garbage collection now (as the timer does). */
   collectGarbage(): Promise<GcStats>;
   close(): Promise<void>;
@@ -31,6 +35,15 @@ function readConfigFile(path: string, what: string): Buffer {
   } catch (err) {
     throw new Error(`Cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+/** The proxy's upstream password: given, or the first line of its file. */
+function proxyPassword(config: RegistryConfig): string | undefined {
+  const p = config.proxy;
+  if (!p) return undefined;
+  if (p.password !== undefined) return p.password;
+  if (p.passwordFile === undefined) return undefined;
+  return readConfigFile(p.passwordFile, 'proxy password file').toString('utf8').replace(/\r?\n$/, '');
 }
 
 function loadTokenKey(config: RegistryConfig, storage: RegistryStorage, logger: Logger): TokenKey {
@@ -49,8 +62,20 @@ export async function startRegistryServer(config: RegistryConfig, logger: Logger
       ? undefined
       : new Htpasswd(parseHtpasswd(readConfigFile(config.auth.kind === 'token' ? config.auth.htpasswd : config.auth.path, 'htpasswd file').toString('utf8')));
   const tls = config.tls ? { cert: readConfigFile(config.tls.cert, 'TLS certificate'), key: readConfigFile(config.tls.key, 'TLS key') } : undefined;
+  const upstreamPassword = proxyPassword(config);
   const storage = await RegistryStorage.open({ root: config.root, logger });
   const metrics = new RegistryMetrics();
+  const upstream = config.proxy
+    ? new Upstream({
+        remoteUrl: config.proxy.remoteUrl,
+        ...(config.proxy.username !== undefined ? { username: config.proxy.username } : {}),
+        ...(upstreamPassword !== undefined ? { password: upstreamPassword } : {}),
+        logger,
+      })
+    : undefined;
+  const proxy = upstream
+    ? new PullThroughCache({ storage, upstream, tagTtlMs: config.proxy!.tagTtlMs, metrics, logger })
+    : undefined;
   let server: Server;
   const timers: NodeJS.Timeout[] = [];
   try {
@@ -67,7 +92,7 @@ export async function startRegistryServer(config: RegistryConfig, logger: Logger
             rules: config.auth.access,
           })
         : undefined;
-    const handler = createDispatcher({ storage, config, auth, ...(tokenIssuer ? { tokenIssuer } : {}), metrics, logger, secure: tls !== undefined });
+    const handler = createDispatcher({ storage, config, auth, ...(tokenIssuer ? { tokenIssuer } : {}), ...(proxy ? { proxy } : {}), metrics, logger, secure: tls !== undefined });
     // No overall request timeout: a large blob upload may take longer than any fixed limit.
     const opts = { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 30_000 };
     server = tls ? createHttpsServer({ ...opts, cert: tls.cert, key: tls.key }, handler) : createHttpServer(opts, handler);
@@ -82,6 +107,7 @@ export async function startRegistryServer(config: RegistryConfig, logger: Logger
       });
     });
   } catch (err) {
+    upstream?.close();
     storage.close();
     throw err;
   }
@@ -105,13 +131,21 @@ export async function startRegistryServer(config: RegistryConfig, logger: Logger
     if (config.gcIntervalMs > 0) timers.push(setInterval(() => void collect().catch((err) => logger.error('gc failed', { error: err as Error })), config.gcIntervalMs));
   }
   for (const t of timers) t.unref();
-  logger.info('registry listening', { url, root: config.root, auth: config.auth.kind, readOnly: config.readOnly, deleteEnabled: config.deleteEnabled });
+  logger.info('registry listening', {
+    url,
+    root: config.root,
+    auth: config.auth.kind,
+    readOnly: config.readOnly,
+    deleteEnabled: config.deleteEnabled,
+    ...(config.proxy ? { proxy: config.proxy.remoteUrl, proxyTagTtlMs: config.proxy.tagTtlMs } : {}),
+  });
 
   return {
     url,
     port: bound.port,
     storage,
     metrics,
+    ...(proxy ? { proxy } : {}),
     collectGarbage: () => {
       if (config.readOnly) return Promise.reject(new Error('Cannot collect garbage: the registry is in read-only mode'));
       return collect();
@@ -122,7 +156,11 @@ export async function startRegistryServer(config: RegistryConfig, logger: Logger
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2000).unref();
+        // Downloads still running are aborted (nothing half-fetched is stored).
+        void proxy?.close();
       });
+      await proxy?.close();
+      upstream?.close();
       storage.close();
     },
   };

@@ -20,6 +20,8 @@ export interface ReferenceRegistryOptions {
   tls?: { certPath: string; keyPath: string; clientCas?: string[] };
   htpasswd?: Record<string, string>;
   token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
+  /** Run as a pull-through cache of `remoteurl` (the reference's `proxy:` section). */
+  proxy?: { remoteurl: string; username?: string; password?: string };
 }
 
 export interface ReferenceRegistry {
@@ -72,6 +74,7 @@ export async function startReferenceRegistry(opts: ReferenceRegistryOptions): Pr
   } else if (opts.token) {
     config.auth = { token: { realm: opts.token.realm, service: opts.token.service, issuer: opts.token.issuer, rootcertbundle: opts.token.rootCertBundle } };
   }
+  if (opts.proxy) config.proxy = opts.proxy;
   const configPath = join(opts.dir, 'config.yml');
   writeFileSync(configPath, stringify(config));
   let output = '';

@@ -13,7 +13,7 @@ const bool = (f: ParsedFlags, name: string): boolean | undefined => (f.changed(n
 
 export const registryServeCommand: CommandImpl = {
   flags: [
-    { name: 'config', kind: 'string', usage: 'YAML config file (the reference registry\'s layout: log, storage, http, auth)' },
+    { name: 'config', kind: 'string', usage: 'YAML config file (the reference registry\'s layout: log, storage, http, auth, proxy)' },
     { name: 'addr', kind: 'string', usage: 'Address to listen on, HOST:PORT (port 0 picks a free one) (default "127.0.0.1:5000")' },
     { name: 'root', kind: 'string', usage: 'Storage root directory (default "/var/lib/berth-registry")' },
     { name: 'tls-cert', kind: 'string', usage: 'TLS certificate file (PEM); serve HTTPS with --tls-key' },
@@ -31,6 +31,10 @@ export const registryServeCommand: CommandImpl = {
     { name: 'upload-purge-interval', kind: 'string', usage: 'How often to look for expired uploads (default "1h")' },
     { name: 'gc-interval', kind: 'string', usage: 'Collect unreferenced blobs this often while serving; 0 disables (default "0")' },
     { name: 'gc-grace', kind: 'string', usage: 'Never collect blobs written, mounted or asked about within this time (default "1h")' },
+    { name: 'proxy-remote-url', kind: 'string', usage: 'Be a pull-through cache of this registry (http(s)://host[:port]): misses are fetched, verified and kept; pushes and deletes get 405 UNSUPPORTED' },
+    { name: 'proxy-username', kind: 'string', usage: 'User the cache authenticates to the upstream registry as' },
+    { name: 'proxy-password-file', kind: 'string', usage: 'File holding the upstream password of --proxy-username (its first line)' },
+    { name: 'proxy-ttl', kind: 'string', usage: 'Serve a cached tag this long before asking upstream again (HEAD); 0 asks every time (default "5m")' },
     { name: 'log-level', kind: 'string', usage: 'debug, info, warn or error (default "info")' },
     { name: 'access-log', kind: 'bool', usage: 'Log one structured line per request (default true)', default: true, defaultText: '' },
   ],
@@ -61,6 +65,10 @@ export const registryServeCommand: CommandImpl = {
         gcGrace: str(f, 'gc-grace'),
         logLevel: str(f, 'log-level'),
         accessLog: bool(f, 'access-log'),
+        proxyRemoteUrl: str(f, 'proxy-remote-url'),
+        proxyUsername: str(f, 'proxy-username'),
+        proxyPasswordFile: str(f, 'proxy-password-file'),
+        proxyTtl: str(f, 'proxy-ttl'),
       });
     } catch (err) {
       throw new StatusError(1, `berth registry serve: ${(err as Error).message}`);

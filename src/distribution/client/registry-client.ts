@@ -80,11 +80,15 @@ export class RegistryClient {
     };
   }
 
-  /** A repository handle; `ref` from parseReference (domain + path used; tag and digest ignored). */
-  repository(ref: Reference, creds?: RegistryCredentials): RegistryRepository {
+  /**
+   * A repository handle; `ref` from parseReference (domain + path used; tag and digest ignored).
+   * `opts.scheme` fixes the registry's scheme instead of deciding it by the ping (https, then http
+   * for insecure hosts): a pull-through cache's upstream URL names its scheme.
+   */
+  repository(ref: Reference, creds?: RegistryCredentials, opts: { scheme?: 'http' | 'https' } = {}): RegistryRepository {
     const name = normalizeRegistryHost(ref.domain);
     const own: BoundEndpoint = {
-      endpoint: this.endpoint(registryApiHost(name)),
+      endpoint: this.endpoint(registryApiHost(name), opts.scheme),
       creds: creds ? () => Promise.resolve(creds) : this.credentialsFor(name),
       mirror: false,
     };

@@ -148,3 +148,24 @@ test('bad input is refused before any request', async () => {
     await reg.stop();
   }
 });
+
+test('a fixed scheme is used as given: plain http to a host that is not insecure (a proxy\'s remote URL)', async () => {
+  const reg = await startFakeRegistry((req, res) => {
+    if (req.url === `/v2/a/b/blobs/${desc.digest}`) {
+      res.writeHead(200, { 'Content-Length': String(blob.length) }).end(blob);
+      return true;
+    }
+    return false;
+  });
+  // Loopback counts as secure here, so without the scheme only https would be tried.
+  const client = new RegistryClient({ certsDirs: [], loopbackInsecure: false, retries: 0 });
+  try {
+    await assert.rejects(client.repository(parseReference(`${reg.host}/a/b`)).statBlob(desc.digest), /https|TLS|tls|EPROTO|connect/i);
+    const r = client.repository(parseReference(`${reg.host}/a/b`), undefined, { scheme: 'http' });
+    assert.equal(await r.statBlob(desc.digest), blob.length);
+    assert.ok((await readAll(r.fetchBlob(desc))).equals(blob));
+  } finally {
+    client.close();
+    await reg.stop();
+  }
+});

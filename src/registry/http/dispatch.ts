@@ -8,6 +8,7 @@ import { RegistryError } from '../../distribution/index.js';
 import { parseBasic, type Principal, type RegistryAuth, type ResourceAccess, type TokenIssuer } from '../auth/index.js';
 import type { RegistryConfig } from '../config.js';
 import type { RegistryMetrics } from '../metrics.js';
+import type { PullThroughCache } from '../proxy/index.js';
 import type { RegistryStorage } from '../storage/index.js';
 import { deleteBlob, getBlob } from './handlers/blobs.js';
 import { listCatalog, listReferrers, listTags } from './handlers/listings.js';
@@ -25,6 +26,7 @@ export interface DispatchDeps {
   readonly metrics: RegistryMetrics;
   readonly logger: Logger;
   readonly secure: boolean;
+  readonly proxy?: PullThroughCache;
 }
 
 type Handler = (ctx: RequestContext<any>) => Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -160,9 +162,13 @@ export function createDispatcher(deps: DispatchDeps): (req: IncomingMessage, res
       if (config.readOnly && writeMethods.has(method)) {
         throw new RegistryError('UNSUPPORTED', 'the registry is in read-only mode');
       }
+      if (deps.proxy && writeMethods.has(method)) {
+        // As the reference registry in proxy mode: pushes and deletes are UNSUPPORTED (405).
+        throw new RegistryError('UNSUPPORTED', `this registry is a pull-through cache of ${deps.proxy.remoteUrl}; it takes no pushes or deletes`);
+      }
       const principal: Principal = await auth.authorize(req, neededAccess(route, method), secure);
       account = principal.account;
-      await handler({ req, res, route, query, storage, config, principal, logger });
+      await handler({ req, res, route, query, storage, config, principal, logger, ...(deps.proxy ? { proxy: deps.proxy } : {}) });
     };
     run().catch((err: unknown) => {
       drain(req);

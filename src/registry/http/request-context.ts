@@ -5,6 +5,7 @@ import type { Logger } from '../../util/log.js';
 import { RegistryError } from '../../distribution/index.js';
 import type { Principal } from '../auth/index.js';
 import type { RegistryConfig } from '../config.js';
+import type { PullThroughCache } from '../proxy/index.js';
 import type { RegistryStorage } from '../storage/index.js';
 import type { Route } from './route.js';
 
@@ -17,6 +18,8 @@ export interface RequestContext<R extends Route = Route> {
   readonly config: RegistryConfig;
   readonly principal: Principal;
   readonly logger: Logger;
+  /** Pull-through cache mode: where reads go (they fall back to upstream on a miss). */
+  readonly proxy?: PullThroughCache;
 }
 
 /** Whether the request carries a body (a length above 0, or chunked transfer). */

@@ -53,6 +53,11 @@ export class BlobStore {
     await fsyncDir(this.paths.blobDir(d));
   }
 
+  /** A fresh path under ingest/ for bytes on their way in; commitFile moves it into place. */
+  newIngestPath(): string {
+    return tempPathIn(this.paths.ingest);
+  }
+
   /** Writes bytes whose digest the caller knows (manifests) as a blob, atomically. */
   async putBytes(bytes: Buffer, d: Digest): Promise<void> {
     if (await statOrUndefined(this.paths.blob(d))) return;

@@ -1,7 +1,6 @@
-export { RegistryStorage, referrerDescriptor, type StoredManifest, type RegistryStorageOptions } from './registry-storage.js';
+export { RegistryStorage, referrerDescriptor, type BlobBody, type StoredManifest, type RegistryStorageOptions } from './registry-storage.js';
 export type { BlobInfo } from './blob-store.js';
 export type { UploadSession } from './upload-store.js';
 export { isUploadId } from './upload-store.js';
 export type { GcStats } from './garbage-collector.js';
-export type { BlobSource, ManifestSource, UpstreamSources } from './sources.js';
 export { StoragePaths } from './paths.js';

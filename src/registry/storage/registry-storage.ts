@@ -1,8 +1,11 @@
 /**
  * The registry's storage as the HTTP handlers use it: blobs and uploads scoped to a repository,
  * manifests with their validation, tags, referrers, the catalog, and the online garbage collector.
- * It holds the only copy of the in-memory caches for its root (see lock-file.ts).
+ * It holds the only copy of the in-memory caches for its root (see lock-file.ts). It knows nothing
+ * of upstreams: a pull-through cache (../proxy/) stores what it fetched through storeFetchedBlob,
+ * linkFetchedBlob and storeFetchedManifest, under the same leases and atomic commits as a push.
  */
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { isDigest, type Digest } from '../../util/digest.js';
 import type { Logger } from '../../util/log.js';
@@ -23,7 +26,6 @@ import { ensureDir, fsyncFile } from './fs-helpers.js';
 import { acquireLock } from './lock-file.js';
 import { StoragePaths } from './paths.js';
 import { RepositoryStore } from './repository-store.js';
-import type { UpstreamSources } from './sources.js';
 import { UploadStore, type UploadSession } from './upload-store.js';
 
 export interface StoredManifest {
@@ -32,11 +34,17 @@ export interface StoredManifest {
   readonly bytes: Buffer;
 }
 
+/** A blob to answer with: its size, and its bytes (a range, inclusive) opened on demand. */
+export interface BlobBody {
+  readonly size: number;
+  /** Rejects (BLOB_UNKNOWN, or why a fetch failed) before any byte is sent. */
+  open(range?: { start: number; end: number }): Promise<Readable>;
+}
+
 export interface RegistryStorageOptions {
   readonly root: string;
   readonly logger: Logger;
   readonly now?: () => number;
-  readonly sources?: UpstreamSources;
 }
 
 /** Layers a registry is not expected to hold (they are fetched from their `urls`). */
@@ -55,7 +63,6 @@ export class RegistryStorage {
   readonly guard: BlobGuard;
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly sources: UpstreamSources;
   private readonly manifestBytes = new Map<Digest, Buffer>();
   private manifestBytesTotal = 0;
   private releaseLock: (() => void) | undefined;
@@ -65,7 +72,6 @@ export class RegistryStorage {
     this.paths = new StoragePaths(opts.root);
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
-    this.sources = opts.sources ?? {};
     this.blobs = new BlobStore(this.paths);
     this.uploads = new UploadStore(this.paths, this.now);
     this.repos = new RepositoryStore(this.paths);
@@ -97,7 +103,7 @@ export class RegistryStorage {
 
   // Blobs.
 
-  /** The blob if `repository` holds it (HEAD/GET); asks the upstream source on a miss. */
+  /** The blob if `repository` holds it (HEAD/GET). */
   async statBlob(repository: string, d: Digest): Promise<BlobInfo | undefined> {
     const deleting = this.guard.touch(d);
     if (deleting) await deleting.catch(() => {});
@@ -105,21 +111,66 @@ export class RegistryStorage {
       const info = await this.blobs.stat(d);
       if (info) return info;
     }
-    if (this.sources.blobs) return this.fetchUpstreamBlob(repository, d);
     return undefined;
   }
 
-  private async fetchUpstreamBlob(repository: string, d: Digest): Promise<BlobInfo | undefined> {
-    const body = await this.sources.blobs!.fetchBlob(repository, d);
-    if (!body) return undefined;
+  /**
+   * The blob of `repository` as a body to send. Opening checks the file is still there (a blob
+   * collected since the stat is BLOB_UNKNOWN, not a broken 200).
+   */
+  async storedBlob(repository: string, d: Digest): Promise<BlobBody | undefined> {
+    const info = await this.statBlob(repository, d);
+    if (!info) return undefined;
+    const path = this.blobs.path(d);
+    return {
+      size: info.size,
+      open: async (range) => {
+        let fh;
+        try {
+          fh = await open(path, 'r');
+        } catch {
+          throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
+        }
+        return fh.createReadStream({ highWaterMark: 512 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
+      },
+    };
+  }
+
+  /** A fresh path under ingest/ (same filesystem as blobs/; cleared at start-up) for bytes on their way in. */
+  newIngestPath(): string {
+    return this.blobs.newIngestPath();
+  }
+
+  /**
+   * Pull-through: commits `file` (verified as `d` and fsynced by the caller) as blob `d` and links
+   * it to `repository`. The file is consumed.
+   */
+  async storeFetchedBlob(repository: string, file: string, d: Digest): Promise<BlobInfo> {
     const release = await this.guard.acquire([d]);
     try {
-      await this.blobs.ingest(body, d);
+      await this.blobs.commitFile(file, d);
       await this.repos.linkBlob(repository, d);
+      const info = await this.blobs.stat(d);
+      if (!info) throw new Error(`Cannot cache blob ${d}: it vanished after its commit`);
+      return info;
     } finally {
       release();
     }
-    return this.blobs.stat(d);
+  }
+
+  /**
+   * Pull-through: links blob `d`, stored already for another repository, to `repository` (the
+   * upstream said this repository has it). Undefined when the bytes are not stored.
+   */
+  async linkFetchedBlob(repository: string, d: Digest): Promise<BlobInfo | undefined> {
+    const release = await this.guard.acquire([d]);
+    try {
+      const info = await this.blobs.stat(d);
+      if (info) await this.repos.linkBlob(repository, d);
+      return info;
+    } finally {
+      release();
+    }
   }
 
   openBlob(d: Digest, range?: { start: number; end: number }): Readable {
@@ -229,24 +280,38 @@ export class RegistryStorage {
   /** The manifest `reference` (a tag or digest) of `repository`, or undefined. */
   async getManifest(repository: string, reference: string): Promise<StoredManifest | undefined> {
     const d = isDigest(reference) ? reference : await this.repos.resolveTag(repository, reference);
-    if (d !== undefined) {
-      const mediaType = await this.repos.revision(repository, d);
-      if (mediaType !== undefined) {
-        const bytes = await this.manifestBlob(d);
-        if (bytes) return { digest: d, mediaType, bytes };
-        this.logger.warn('manifest revision without its blob', { repository, digest: d });
-      }
-    }
-    if (this.sources.manifests) {
-      const got = await this.sources.manifests.fetchManifest(repository, reference);
-      if (got) {
-        const parsed = parseManifest(got.bytes, got.mediaType);
-        if (isDigest(reference) && parsed.digest !== reference) throw new RegistryError('DIGEST_INVALID', 'upstream manifest does not match its digest');
-        await this.storeManifest(repository, parsed, isDigest(reference) ? [] : [reference]);
-        return { digest: parsed.digest, mediaType: parsed.mediaType, bytes: parsed.bytes };
-      }
-    }
+    if (d === undefined) return undefined;
+    const mediaType = await this.repos.revision(repository, d);
+    if (mediaType === undefined) return undefined;
+    const bytes = await this.manifestBlob(d);
+    if (bytes) return { digest: d, mediaType, bytes };
+    this.logger.warn('manifest revision without its blob', { repository, digest: d });
     return undefined;
+  }
+
+  /**
+   * Pull-through: stores a manifest fetched from upstream (parsed, so its digest is the digest of
+   * its bytes) under `tags`. Unlike a push, what it references need not be here yet: blobs and
+   * child manifests are fetched when asked for.
+   */
+  async storeFetchedManifest(repository: string, parsed: ParsedManifest, tags: readonly string[]): Promise<void> {
+    for (const t of tags) if (!isTag(t)) throw new RegistryError('MANIFEST_INVALID', `invalid tag ${JSON.stringify(t)}`, { tag: t });
+    const release = await this.guard.acquire([parsed.digest]);
+    try {
+      await this.storeManifest(repository, parsed, tags);
+    } finally {
+      release();
+    }
+  }
+
+  /** When tag `tag` was last written or confirmed (`touchTag`), or undefined when there is no such tag. */
+  tagModifiedAt(repository: string, tag: string): Promise<number | undefined> {
+    return this.repos.tagModifiedAt(repository, tag);
+  }
+
+  /** Records that upstream confirmed the tag's digest now. */
+  touchTag(repository: string, tag: string): Promise<void> {
+    return this.repos.touchTag(repository, tag);
   }
 
   /**

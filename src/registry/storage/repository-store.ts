@@ -6,7 +6,7 @@
  * Caches: this process is the only writer of its root (a lock file guarantees it), so tags,
  * revisions and the catalog are kept in memory once read and updated by the writes here.
  */
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, readFile, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isDigest, type Digest } from '../../util/digest.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
@@ -182,6 +182,21 @@ export class RepositoryStore {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /** The tag file's modification time (a pull-through cache's "confirmed at"), undefined without the tag. */
+  async tagModifiedAt(name: string, tag: string): Promise<number | undefined> {
+    return (await statOrUndefined(this.paths.tag(name, tag)))?.mtimeMs;
+  }
+
+  /** Sets the tag file's time to now, unless the tag is gone meanwhile. */
+  async touchTag(name: string, tag: string): Promise<void> {
+    await this.tagLocks.run(`${name}:${tag}`, async () => {
+      const now = new Date();
+      await utimes(this.paths.tag(name, tag), now, now).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    });
   }
 
   async deleteTag(name: string, tag: string): Promise<boolean> {

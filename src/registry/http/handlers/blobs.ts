@@ -1,5 +1,4 @@
 /** GET/HEAD/DELETE /v2/<name>/blobs/<digest>: the bytes, a single Range, and repository-scoped removal. */
-import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { isDigest, type Digest } from '../../../util/digest.js';
 import { RegistryError } from '../../../distribution/index.js';
@@ -16,10 +15,11 @@ export function checkDigest(raw: string): Digest {
 }
 
 export async function getBlob(ctx: RequestContext<{ kind: 'blob'; name: string; digest: string }>): Promise<void> {
-  const { req, res, storage, route } = ctx;
+  const { req, res, storage, route, proxy } = ctx;
   const d = checkDigest(route.digest);
-  const info = await storage.statBlob(route.name, d);
-  if (!info) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
+  const head = req.method === 'HEAD';
+  const blob = proxy ? await proxy.blob(route.name, d, { bodyless: head }) : await storage.storedBlob(route.name, d);
+  if (!blob) throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
   const headers: Record<string, string | number> = {
     'Content-Type': 'application/octet-stream',
     'Docker-Content-Digest': d,
@@ -27,27 +27,23 @@ export async function getBlob(ctx: RequestContext<{ kind: 'blob'; name: string; 
     ETag: `"${d}"`,
     'Cache-Control': 'max-age=31536000',
   };
-  const range = parseRange(req.headers.range, info.size);
+  const size = blob.size;
+  const range = parseRange(req.headers.range, size);
   if (range === 'unsatisfiable') {
-    throw new RegistryError('RANGE_INVALID', `range not satisfiable for a blob of ${info.size} bytes`, undefined, 416);
+    throw new RegistryError('RANGE_INVALID', `range not satisfiable for a blob of ${size} bytes`, undefined, 416);
   }
-  if (req.method === 'HEAD') {
-    sendEmpty(res, 200, { ...headers, 'Content-Length': info.size });
+  if (head) {
+    sendEmpty(res, 200, { ...headers, 'Content-Length': size });
     return;
   }
-  // Open before answering: a blob collected since the stat is a 404, not a broken 200.
-  let fh;
-  try {
-    fh = await open(storage.blobs.path(d), 'r');
-  } catch {
-    throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
-  }
-  const stream = fh.createReadStream({ highWaterMark: 512 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
+  // Open before answering: a blob collected since the stat (or a failed upstream fetch) is an error response, not a broken 200.
+  const stream = await blob.open(range);
   if (range) {
-    res.writeHead(206, { ...headers, 'Content-Length': range.end - range.start + 1, 'Content-Range': `bytes ${range.start}-${range.end}/${info.size}` });
+    res.writeHead(206, { ...headers, 'Content-Length': range.end - range.start + 1, 'Content-Range': `bytes ${range.start}-${range.end}/${size}` });
   } else {
-    res.writeHead(200, { ...headers, 'Content-Length': info.size });
+    res.writeHead(200, { ...headers, 'Content-Length': size });
   }
+  // A stream that fails (an upstream fetch that failed verification) aborts the response: never a complete one with bad bytes.
   await pipeline(stream, res).catch(() => res.destroy());
 }
 

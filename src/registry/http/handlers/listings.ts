@@ -1,4 +1,8 @@
-/** Content discovery: the tags list, the catalog (both paginated) and the referrers index. */
+/**
+ * Content discovery: the tags list, the catalog (both paginated) and the referrers index. In
+ * pull-through mode the tags list is upstream's (the cached tags when upstream fails); the catalog
+ * and the referrers are what the cache holds, as the reference registry's proxy answers.
+ */
 import { mediaTypes, RegistryError } from '../../../distribution/index.js';
 import { nextLink, paginate, parsePageRequest } from '../pagination.js';
 import type { RequestContext } from '../request-context.js';
@@ -6,10 +10,14 @@ import { sendJson } from '../respond.js';
 import { checkDigest } from './blobs.js';
 
 export async function listTags(ctx: RequestContext<{ kind: 'tags'; name: string }>): Promise<void> {
-  const { res, route, storage, query, req } = ctx;
+  const { res, route, storage, query, req, proxy } = ctx;
   const page = parsePageRequest(query);
-  if (!storage.hasRepository(route.name)) throw new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: route.name });
-  const { items, nextLast } = paginate(await storage.tags(route.name), page);
+  const unknown = () => new RegistryError('NAME_UNKNOWN', 'repository name not known to registry', { name: route.name });
+  let tags: string[] | undefined;
+  if (proxy) tags = await proxy.tags(route.name);
+  else if (storage.hasRepository(route.name)) tags = await storage.tags(route.name);
+  if (!tags) throw unknown();
+  const { items, nextLast } = paginate(tags, page);
   const headers: Record<string, string> = {};
   if (nextLast !== undefined && page.n !== undefined) headers['Link'] = nextLink(`/v2/${route.name}/tags/list`, page.n, nextLast);
   sendJson(res, 200, { name: route.name, tags: items }, headers, req.method === 'HEAD');

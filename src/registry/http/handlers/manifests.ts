@@ -17,9 +17,9 @@ function checkReference(reference: string): void {
 }
 
 export async function getManifest(ctx: RequestContext<ManifestRoute>): Promise<void> {
-  const { req, res, route, storage } = ctx;
+  const { req, res, route, storage, proxy } = ctx;
   checkReference(route.reference);
-  const m = await storage.getManifest(route.name, route.reference);
+  const m = proxy ? await proxy.getManifest(route.name, route.reference) : await storage.getManifest(route.name, route.reference);
   if (!m) throw new RegistryError('MANIFEST_UNKNOWN', 'manifest unknown to registry', { name: route.name, reference: route.reference });
   res.writeHead(200, {
     'Content-Type': m.mediaType,
