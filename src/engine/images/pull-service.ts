@@ -225,21 +225,27 @@ export class PullService {
     const abort = new AbortController();
     const onOuterAbort = (): void => abort.abort();
     req.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const committed: Array<Promise<void>> = [];
-    const tasks: Array<Promise<{ record: LayerRecord; unpacked: number }>> = [];
+    // One "committed" signal per layer, so each commit can wait for the layer below it.
+    const committed: Array<{ done: Promise<void>; resolve: () => void; reject: (e: unknown) => void }> = [];
     for (let i = first; i < descs.length; i++) {
-      // The layer below is either already there (i === first) or committed by the previous task.
-      const parent = i === first ? Promise.resolve() : committed[i - first - 1]!;
-      let markCommitted!: () => void;
-      let failCommitted!: (e: unknown) => void;
-      committed.push(
-        new Promise<void>((res, rej) => {
-          markCommitted = res;
-          failCommitted = rej;
-        }),
-      );
-      committed[committed.length - 1]!.catch(() => {});
-      const task = this.fetchLayer({
+      let resolve!: () => void;
+      let reject!: (e: unknown) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      done.catch(() => {});
+      committed.push({ done, resolve, reject });
+    }
+    // Transfers start smallest first: a small layer (often many small files, slow to unpack)
+    // then unpacks while the big ones download, instead of after them. Commits stay bottom-up.
+    const order = Array.from({ length: descs.length - first }, (_, k) => first + k).sort((a, b) => descs[a]!.size - descs[b]!.size || a - b);
+    const tasks: Array<Promise<{ record: LayerRecord; unpacked: number }>> = new Array(order.length);
+    for (const i of order) {
+      const mine = committed[i - first]!;
+      // The layer below is either already there (i === first) or committed by its own task.
+      const parent = i === first ? Promise.resolve() : committed[i - first - 1]!.done;
+      tasks[i - first] = this.fetchLayer({
         repo,
         desc: descs[i]!,
         diffId: diffIds[i]!,
@@ -252,16 +258,15 @@ export class PullService {
         signal: abort.signal,
       }).then(
         (r) => {
-          markCommitted();
+          mine.resolve();
           return r;
         },
         (err: unknown) => {
-          failCommitted(err);
+          mine.reject(err);
           abort.abort();
           throw err;
         },
       );
-      tasks.push(task);
     }
     try {
       const settled = await Promise.allSettled(tasks);
@@ -326,7 +331,7 @@ export class PullService {
       t.out.update(id, 'Waiting');
       await t.pool.acquire();
     }
-    // The slot is the transfer's: given back when the blob is stored, while unpacking may go on.
+    // The slot is the transfer's: given back once the bytes are in, while unpacking may go on.
     let holding = true;
     const releaseSlot = (): void => {
       if (!holding) return;
@@ -366,11 +371,13 @@ export class PullService {
             if (local) return;
             download.finish();
             t.out.update(id, 'Verifying Checksum');
+            // The transfer is over (the client's stream ends only after the digest matched):
+            // the slot goes to the next layer while this blob is committed and unpacked.
+            releaseSlot();
           },
           onStored: () => {
             stored = true;
             t.out.update(id, 'Download complete');
-            releaseSlot();
           },
           onCommitMs: (ms) => (commitMs = ms),
           // While downloading, the bar shows the download; after it, what is left to unpack.
