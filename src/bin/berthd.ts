@@ -126,6 +126,9 @@ export async function runDaemon(config: DaemonConfig): Promise<void> {
     mounter: nativeMounter,
     unpackLayer: layerUnpacker,
     connectAttach: connectSeqpacket,
+    registry: { insecureRegistries: config.insecureRegistries, mirrors: config.registryMirrors, userAgent: `berth/${berthVersion}` },
+    maxConcurrentDownloads: config.maxConcurrentDownloads,
+    maxConcurrentUploads: config.maxConcurrentUploads,
   });
   const [runcVersion, conmonVersion] = await Promise.all([toolVersion(runc), toolVersion(conmon)]);
   const router = buildRouter(engine, {

@@ -36,3 +36,26 @@ test('bad flags and addresses are refused clearly', () => {
   assert.deepEqual(parseHost('unix:///run/x.sock'), { kind: 'unix', path: '/run/x.sock' });
   assert.throws(() => parseHost('ftp://x'), /invalid daemon address/);
 });
+
+test('registry settings: Docker flag and daemon.json names, repeatable lists, positive limits', () => {
+  const { config } = parseDaemonArgs(
+    ['--insecure-registry', 'reg.lan:5000', '--insecure-registry=10.0.0.0/8', '--registry-mirror', 'https://mirror.lan', '--max-concurrent-downloads', '6'],
+    noFile,
+  );
+  assert.deepEqual(config.insecureRegistries, ['reg.lan:5000', '10.0.0.0/8']);
+  assert.deepEqual(config.registryMirrors, ['https://mirror.lan']);
+  assert.equal(config.maxConcurrentDownloads, 6);
+  assert.equal(config.maxConcurrentUploads, 5);
+  const file = () => JSON.stringify({ 'insecure-registries': ['a:1'], 'registry-mirrors': ['http://m:5000/'], 'max-concurrent-uploads': 2 });
+  const fromFile = parseDaemonArgs([], file).config;
+  assert.deepEqual(fromFile.insecureRegistries, ['a:1']);
+  assert.deepEqual(fromFile.registryMirrors, ['http://m:5000/']);
+  assert.equal(fromFile.maxConcurrentUploads, 2);
+  assert.equal(fromFile.maxConcurrentDownloads, 3);
+  assert.throws(() => parseDaemonArgs(['--max-concurrent-downloads', '0'], noFile), /positive integer/);
+  assert.throws(() => parseDaemonArgs(['--max-concurrent-downloads', 'x'], noFile), /positive integer/);
+  assert.throws(() => parseDaemonArgs(['--insecure-registry', 'http://x'], noFile), /should not contain ':\/\/'/);
+  assert.throws(() => parseDaemonArgs(['--registry-mirror', 'ftp://m'], noFile), /unsupported scheme "ftp"/);
+  assert.throws(() => parseDaemonArgs(['--registry-mirror', 'https://m/path'], noFile), /path, query, or fragment/);
+  assert.throws(() => parseDaemonArgs([], () => '{"registry-mirrors": "x"}'), /must be a list of strings/);
+});

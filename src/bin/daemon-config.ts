@@ -19,6 +19,12 @@ export interface DaemonConfig {
   conmonPath: string;
   initPath: string;
   configFile: string;
+  /** Registries reached over plain HTTP or unverified TLS (hosts, host:port or CIDRs); loopback always is. */
+  insecureRegistries: string[];
+  /** Mirrors tried before docker.io, in order. */
+  registryMirrors: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
 }
 
 export const defaults: DaemonConfig = {
@@ -33,6 +39,10 @@ export const defaults: DaemonConfig = {
   conmonPath: 'conmon',
   initPath: '/usr/bin/tini-static',
   configFile: '/etc/berth/daemon.json',
+  insecureRegistries: [],
+  registryMirrors: [],
+  maxConcurrentDownloads: 3,
+  maxConcurrentUploads: 5,
 };
 
 export const usage = `Usage:  berthd [OPTIONS]
@@ -48,14 +58,26 @@ Options:
   -G, --group string         Group for the unix socket (default: root only)
   -H, --host list            Daemon socket(s) to connect to (default unix:///run/berth/berth.sock)
       --init-path string     Path to the static init used by --init (default "/usr/bin/tini-static")
+      --insecure-registry list
+                             Enable insecure registry communication (host[:port] or CIDR; 127.0.0.0/8 always)
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error") (default "info")
+      --max-concurrent-downloads int
+                             Set the max concurrent downloads for each pull (default 3)
+      --max-concurrent-uploads int
+                             Set the max concurrent uploads for each push (default 5)
   -p, --pidfile string       Path to use for daemon PID file (default "/run/berth/berthd.pid")
+      --registry-mirror list Preferred registry mirror for docker.io (repeatable)
       --runc string          Path to runc (default "runc" from PATH)
   -v, --version              Print version information and quit
   -h, --help                 Print usage
 `;
 
-type Key = keyof Omit<DaemonConfig, 'hosts'> | 'hosts';
+type Key = keyof DaemonConfig;
+
+/** Keys that collect a list (flag repeated, or a JSON array in the file). */
+const listKeys = new Set<Key>(['hosts', 'insecureRegistries', 'registryMirrors']);
+/** Keys holding a positive integer. */
+const intKeys = new Set<Key>(['maxConcurrentDownloads', 'maxConcurrentUploads']);
 
 const flagKeys: Record<string, Key> = {
   '--data-root': 'dataRoot',
@@ -72,6 +94,10 @@ const flagKeys: Record<string, Key> = {
   '--conmon': 'conmonPath',
   '--init-path': 'initPath',
   '--config-file': 'configFile',
+  '--insecure-registry': 'insecureRegistries',
+  '--registry-mirror': 'registryMirrors',
+  '--max-concurrent-downloads': 'maxConcurrentDownloads',
+  '--max-concurrent-uploads': 'maxConcurrentUploads',
 };
 
 const fileKeys: Record<string, Key> = {
@@ -85,6 +111,10 @@ const fileKeys: Record<string, Key> = {
   runc: 'runcPath',
   conmon: 'conmonPath',
   'init-path': 'initPath',
+  'insecure-registries': 'insecureRegistries',
+  'registry-mirrors': 'registryMirrors',
+  'max-concurrent-downloads': 'maxConcurrentDownloads',
+  'max-concurrent-uploads': 'maxConcurrentUploads',
 };
 
 export type ParsedArgs = { config: DaemonConfig; help: boolean; version: boolean };
@@ -118,8 +148,10 @@ export function parseDaemonArgs(argv: readonly string[], readFile: (p: string) =
       if (next === undefined) throw new InvalidArgumentError(`flag needs an argument: ${name}`);
       value = next;
     }
-    if (key === 'hosts') fromFlags.hosts = [...(fromFlags.hosts ?? []), value];
-    else (fromFlags as Record<string, unknown>)[key] = value;
+    const f = fromFlags as Record<string, unknown>;
+    if (listKeys.has(key)) f[key] = [...((f[key] as string[] | undefined) ?? []), value];
+    else if (intKeys.has(key)) f[key] = positiveInt(name, value);
+    else f[key] = value;
   }
   const configFile = fromFlags.configFile ?? defaults.configFile;
   const fromFile = readConfigFile(configFile, readFile, fromFlags.configFile !== undefined);
@@ -139,7 +171,33 @@ export function parseDaemonArgs(argv: readonly string[], readFile: (p: string) =
     throw new InvalidArgumentError('--data-root and --exec-root must be absolute paths');
   }
   for (const h of config.hosts) parseHost(h);
+  for (const r of config.insecureRegistries) validateRegistryHost(r, 'insecure registry');
+  for (const m of config.registryMirrors) validateMirror(m);
   return { config, help, version };
+}
+
+function positiveInt(name: string, v: unknown): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`invalid value for ${name}: ${JSON.stringify(v)} (a positive integer)`);
+  return n;
+}
+
+/** host, host:port or a CIDR, as Docker's --insecure-registry takes (a scheme is refused as Docker does). */
+function validateRegistryHost(v: string, what: string): void {
+  if (v.includes('://')) throw new InvalidArgumentError(`${what} ${v} should not contain '://'`);
+  if (!/^[A-Za-z0-9.\-:[\]]+(\/\d{1,3})?$/.test(v)) throw new InvalidArgumentError(`${what} ${v} is not a valid host[:port] or CIDR`);
+}
+
+/** Mirrors are URLs with http or https and no path, as Docker's ValidateMirror wants. */
+function validateMirror(v: string): void {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new InvalidArgumentError(`invalid mirror: ${JSON.stringify(v)} is not a valid URI`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError(`invalid mirror: unsupported scheme ${JSON.stringify(u.protocol.replace(':', ''))} in ${JSON.stringify(v)}`);
+  if ((u.pathname !== '' && u.pathname !== '/') || u.search || u.hash) throw new InvalidArgumentError(`invalid mirror: path, query, or fragment at end of the URI ${JSON.stringify(v)}`);
 }
 
 function readConfigFile(path: string, readFile: (p: string) => string, explicit: boolean): Partial<DaemonConfig> {
@@ -162,9 +220,11 @@ function readConfigFile(path: string, readFile: (p: string) => string, explicit:
   for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
     const key = fileKeys[k];
     if (!key) throw new InvalidArgumentError(`the following directives don't match any configuration option: ${k}`);
-    if (key === 'hosts') {
-      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new InvalidArgumentError('hosts must be a list of strings');
-      out.hosts = v as string[];
+    if (listKeys.has(key)) {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new InvalidArgumentError(`${k} must be a list of strings`);
+      (out as Record<string, unknown>)[key] = v as string[];
+    } else if (intKeys.has(key)) {
+      (out as Record<string, unknown>)[key] = positiveInt(k, typeof v === 'number' ? String(v) : v);
     } else if (key === 'debug') {
       if (typeof v !== 'boolean') throw new InvalidArgumentError('debug must be a boolean');
       out.debug = v;

@@ -6,6 +6,7 @@ import type { Duplex, Readable } from 'node:stream';
 import { mount, umount, mknod, lsetxattr, SeqpacketSocket } from '../sys/index.js';
 import { applyLayer } from '../util/tar/index.js';
 import type { Mounter } from '../snapshots/index.js';
+import type { UnpackedLayer } from '../images/index.js';
 import { decompressedStream } from '../engine/images/decompress.js';
 
 export const nativeMounter: Mounter = { mount, umount };
@@ -15,7 +16,8 @@ export function connectSeqpacket(path: string): Promise<Duplex> {
 }
 
 /** Unpacks a layer blob (any supported compression) into its own snapshot directory. */
-export async function layerUnpacker(blob: Readable, _mediaType: string, dir: string): Promise<void> {
+export async function layerUnpacker(blob: Readable, _mediaType: string, dir: string): Promise<UnpackedLayer> {
   const tar = await decompressedStream(blob);
-  await applyLayer(tar, dir, { whiteoutFormat: 'overlay', fsOps: { mknod, lsetxattr } });
+  const r = await applyLayer(tar, dir, { whiteoutFormat: 'overlay', fsOps: { mknod, lsetxattr } });
+  return { diffId: r.diffId, size: r.size };
 }

@@ -12,7 +12,7 @@ export const groups: readonly GroupDef[] = [
 ];
 
 /** Top-level commands listed first in `berth --help`, in this order. */
-export const commonCommands = ['run', 'exec', 'ps', 'images', 'version', 'info'];
+export const commonCommands = ['run', 'exec', 'ps', 'pull', 'push', 'images', 'login', 'logout', 'version', 'info'];
 
 export const commands: readonly CommandDef[] = [
   {
@@ -182,6 +182,20 @@ export const commands: readonly CommandDef[] = [
     load: async () => (await import('./commands/image-list.js')).imagesCommand,
   },
   {
+    path: ['image', 'pull'],
+    aliases: [['pull']],
+    summary: 'Download an image from a registry',
+    usage: '[OPTIONS] NAME[:TAG|@DIGEST]',
+    load: async () => (await import('./commands/image-pull.js')).pullCommand,
+  },
+  {
+    path: ['image', 'push'],
+    aliases: [['push']],
+    summary: 'Upload an image to a registry',
+    usage: '[OPTIONS] NAME[:TAG]',
+    load: async () => (await import('./commands/image-push.js')).pushCommand,
+  },
+  {
     path: ['image', 'prune'],
     summary: 'Remove unused images',
     usage: '[OPTIONS]',
@@ -215,6 +229,20 @@ export const commands: readonly CommandDef[] = [
     summary: 'Show low-level details of Berth objects',
     usage: '[OPTIONS] NAME|ID [NAME|ID...]',
     load: async () => (await import('./commands/inspect.js')).inspectCommand,
+  },
+  {
+    path: ['login'],
+    summary: 'Log in to a registry',
+    usage: '[OPTIONS] [SERVER]',
+    description: 'Log in to a registry.\nIf no server is specified, the default is Docker Hub (https://index.docker.io/v1/).',
+    load: async () => (await import('./commands/registry-login.js')).loginCommand,
+  },
+  {
+    path: ['logout'],
+    summary: 'Log out from a registry',
+    usage: '[SERVER]',
+    description: 'Log out from a registry.\nIf no server is specified, the default is Docker Hub (https://index.docker.io/v1/).',
+    load: async () => (await import('./commands/registry-login.js')).logoutCommand,
   },
   {
     path: ['registry', 'serve'],

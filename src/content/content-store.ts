@@ -155,6 +155,15 @@ export class BlobWriter {
     return this.digester.size;
   }
 
+  /**
+   * Where the unverified bytes are being written. Only for a reader that follows the ingest as it
+   * grows (a pull unpacks a layer while it downloads); the path is gone after commit or abort,
+   * so such a reader opens it before either.
+   */
+  get ingestPath(): string {
+    return this.path;
+  }
+
   async write(chunk: Uint8Array): Promise<void> {
     this.digester.update(chunk);
     if (this.expected.size !== undefined && this.digester.size > this.expected.size) {

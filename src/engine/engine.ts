@@ -17,6 +17,9 @@ import { ContainerStore } from './container-store.js';
 import { ContainerService } from './containers/container-service.js';
 import { ExecService } from './exec/exec-service.js';
 import { ImageService } from './images/image-service.js';
+import { DistributionService } from './images/distribution-service.js';
+import { createRegistryAccess } from './images/registry-access.js';
+import type { RegistryAccess, RegistryAccessOptions } from './images/remote.js';
 import { ArchiveService } from './images/archive-service.js';
 import { ImagePruner } from './images/image-prune.js';
 import type { ContainerRecord } from './container-record.js';
@@ -33,6 +36,15 @@ export interface EngineOptions {
   readonly unpackLayer: LayerUnpacker;
   readonly connectAttach: (path: string) => Promise<Duplex>;
   readonly runner?: CommandRunner;
+  /** How registries are reached (--insecure-registry, --registry-mirror); see RegistryAccessOptions. */
+  readonly registry?: Partial<RegistryAccessOptions>;
+  /** Replaces the registry client (unit tests give an in-memory registry). */
+  readonly registryAccess?: RegistryAccess;
+  /** Docker's --max-concurrent-downloads (default 3) and --max-concurrent-uploads (default 5). */
+  readonly maxConcurrentDownloads?: number;
+  readonly maxConcurrentUploads?: number;
+  /** zlib level for layers a push compresses (default 1: fast; registries see ordinary gzip). */
+  readonly pushGzipLevel?: number;
 }
 
 export interface HostFacts {
@@ -78,6 +90,7 @@ export class Engine {
   readonly containers: ContainerService;
   readonly exec: ExecService;
   readonly images: ImageService;
+  readonly distribution: DistributionService;
   /** save / load. */
   readonly archives: ArchiveService;
   readonly imagePruner: ImagePruner;
@@ -129,6 +142,31 @@ export class Engine {
       nofileHardLimit: host.nofileHardLimit,
     });
     this.images = new ImageService(this.imageStore, this.content, this.snapshots, this.containerStore, options.unpackLayer, this.events, log.child({ subsystem: 'images' }));
+    const registryLog = log.child({ subsystem: 'distribution' });
+    const access =
+      options.registryAccess ??
+      createRegistryAccess(
+        {
+          insecureRegistries: options.registry?.insecureRegistries ?? [],
+          mirrors: options.registry?.mirrors ?? [],
+          ...(options.registry?.certsDirs ? { certsDirs: options.registry.certsDirs } : {}),
+          userAgent: options.registry?.userAgent ?? 'berth',
+        },
+        registryLog,
+      );
+    this.distribution = new DistributionService({
+      store: this.imageStore,
+      content: this.content,
+      snapshots: this.snapshots,
+      unpack: options.unpackLayer,
+      access,
+      events: this.events,
+      log: registryLog,
+      inUse: () => new Set(this.containerStore.all().map((c) => c.SnapshotKey)),
+      maxConcurrentDownloads: options.maxConcurrentDownloads ?? 3,
+      maxConcurrentUploads: options.maxConcurrentUploads ?? 5,
+      gzipLevel: options.pushGzipLevel ?? 1,
+    });
     this.archives = new ArchiveService({
       store: this.imageStore,
       content: this.content,

@@ -13,3 +13,10 @@ export { ImagePruner, parsePruneFilters, type PruneReport } from './images/image
 export { imageHistory, type HistoryItem } from './images/image-history.js';
 export { imageDiskUsage, type ImageDiskUsage, type ImageUsage } from './images/disk-usage.js';
 export { goArch } from '../util/go-arch.js';
+export { DistributionService, type DistributionInspect } from './images/distribution-service.js';
+export { toAuthConfig, credentialsOf, registryHost, type AuthConfig } from './images/auth-config.js';
+export { nullProgress, type ProgressOutput } from './images/progress.js';
+export { pullReference, type PullRequest } from './images/pull-service.js';
+export { pushReference, type PushRequest, type PushResult } from './images/push-service.js';
+export { MemoryRegistry } from './images/memory-registry.js';
+export type { RegistryAccess, RegistryAccessOptions, RegistryCredentials, RemoteRepository, FetchedManifest } from './images/remote.js';

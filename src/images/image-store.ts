@@ -6,9 +6,18 @@
  * unpacked, in one transaction with its references; a crash before that leaves only blobs and
  * snapshots that nothing references, which `gc` removes.
  *
- * Blobs and snapshots that an operation is still assembling (a load unpacking layers, a save
- * reading blobs) are protected from `gc` by a lease (`protect`); leases live in memory only, so
- * after a crash what an interrupted operation left is ordinary garbage.
+ * Every image has a manifest blob. Its origin says whether it can be pushed as it is:
+ * - 'registry': the bytes a registry (or an archive) served, kept verbatim, so the manifest digest
+ *   (RepoDigests) and the compressed layer blobs stay what the registry knows;
+ * - 'engine': a distribution manifest the engine wrote for a push of a local image (Docker schema
+ *   2 with gzip layers), kept so every later push sends the same bytes;
+ * - 'local': a manifest describing the image as stored (layers possibly uncompressed); a push
+ *   first makes an 'engine' manifest from it (setDistributionManifest).
+ *
+ * Blobs and snapshots that an operation is still assembling (a pull or a load unpacking layers,
+ * a push or a save reading blobs) are protected from `gc` by a lease (`protect`); an image row
+ * only references what is complete. Leases live in memory only, so after a crash what an
+ * interrupted operation left is ordinary garbage.
  */
 import type { Readable } from 'node:stream';
 import { migrate, type Db } from '../state/index.js';
@@ -25,7 +34,9 @@ import {
 } from '../util/reference.js';
 import type { Logger } from '../util/log.js';
 import { chainIds } from './chain-id.js';
-import type { Descriptor, ImageConfig, Manifest } from './oci-types.js';
+import { DistributionMetadata } from './distribution-metadata.js';
+import { Leases, type Lease } from './leases.js';
+import { mediaTypes, type Descriptor, type ImageConfig, type Manifest } from './oci-types.js';
 
 export interface LayerRecord {
   /** Blob digest of the layer as stored (compressed or not). */
@@ -35,9 +46,14 @@ export interface LayerRecord {
   readonly diffId: Digest;
 }
 
+export type ManifestOrigin = 'registry' | 'engine' | 'local';
+
 export interface ImageRecord {
   readonly id: Digest;
   readonly manifestDigest: Digest | null;
+  /** Media type of the manifest blob (null for records made before it was kept). */
+  readonly manifestMediaType: string | null;
+  readonly manifestOrigin: ManifestOrigin;
   readonly created: string;
   /** Sum of the uncompressed layer sizes. */
   readonly size: number;
@@ -54,8 +70,14 @@ export interface ImageRef {
   readonly imageId: Digest;
 }
 
-/** Unpacks one layer blob into an empty directory (see util/tar applyLayer). */
-export type LayerUnpacker = (blob: Readable, mediaType: string, dir: string) => Promise<void>;
+/** What unpacking a layer measured: the digest of the uncompressed tar and the files' bytes. */
+export interface UnpackedLayer {
+  readonly diffId: Digest;
+  readonly size: number;
+}
+
+/** Unpacks one layer blob (any supported compression) into an empty directory (see util/tar applyLayer). */
+export type LayerUnpacker = (blob: Readable, mediaType: string, dir: string) => Promise<UnpackedLayer>;
 
 const migrations = [
   {
@@ -75,11 +97,18 @@ const migrations = [
     );
     CREATE INDEX image_refs_image ON image_refs(image_id);`,
   },
+  {
+    // Pulled images keep the registry's manifest bytes; see ManifestOrigin.
+    sql: `ALTER TABLE images ADD COLUMN manifest_media_type TEXT;
+    ALTER TABLE images ADD COLUMN manifest_origin TEXT NOT NULL DEFAULT 'local';`,
+  },
 ];
 
 interface ImageRow {
   id: string;
   manifest_digest: string | null;
+  manifest_media_type: string | null;
+  manifest_origin: string;
   created: string;
   size: number;
   layers: string;
@@ -92,6 +121,8 @@ function toRecord(r: ImageRow): ImageRecord {
   return {
     id: r.id as Digest,
     manifestDigest: r.manifest_digest as Digest | null,
+    manifestMediaType: r.manifest_media_type,
+    manifestOrigin: (r.manifest_origin as ManifestOrigin) ?? 'local',
     created: r.created,
     size: r.size,
     layers: JSON.parse(r.layers) as LayerRecord[],
@@ -106,20 +137,23 @@ export interface NewImage {
   /** The config's exact bytes (a loaded or pulled image's id is their digest); default JSON of `config`. */
   readonly configBytes?: Buffer;
   readonly layers: readonly LayerRecord[];
+  /** The manifest as a registry served it, stored verbatim (origin 'registry'). */
+  readonly manifest?: { readonly bytes: Buffer; readonly mediaType: string };
+  /** Media type of the manifest the store writes when `manifest` is not given. */
   readonly manifestMediaType?: string;
+  /** Tags and digest references (`name@sha256:…`, for RepoDigests). */
   readonly refs?: readonly Reference[];
   readonly parent?: string | null;
+  /** Unpacked size of all layers; default the sum of the layer blob sizes. */
+  readonly size?: number;
 }
 
-/** What an operation in progress holds: `gc` leaves these alone until the lease is released. */
-export interface Lease {
-  readonly blobs: Set<string>;
-  readonly snapshots: Set<string>;
-  release(): void;
-}
+export type { Lease } from './leases.js';
 
 export class ImageStore {
-  private readonly leases = new Set<Lease>();
+  private readonly leases = new Leases();
+  /** Layer blobs and their known repositories (pull records, push reads). */
+  readonly distribution: DistributionMetadata;
 
   constructor(
     private readonly db: Db,
@@ -127,10 +161,13 @@ export class ImageStore {
     private readonly snapshots: Snapshotter,
     private readonly unpack: LayerUnpacker,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.distribution = new DistributionMetadata(db);
+  }
 
   init(): void {
     migrate(this.db, 'images', migrations);
+    this.distribution.init();
   }
 
   list(): ImageRecord[] {
@@ -193,7 +230,10 @@ export class ImageStore {
     return undefined;
   }
 
-  /** Stores config and manifest blobs and inserts the image with its references. */
+  /**
+   * Stores the config and manifest blobs and inserts the image with its references, in one
+   * transaction. With `manifest`, the bytes must describe exactly this config and these layers.
+   */
   async add(img: NewImage): Promise<ImageRecord> {
     return (await this.addAll([img]))[0]!;
   }
@@ -204,49 +244,177 @@ export class ImageStore {
    * or none. A reference repeated across the list ends at the last image naming it.
    */
   async addAll(imgs: readonly NewImage[]): Promise<ImageRecord[]> {
-    const rows: Array<{ img: NewImage; id: Digest; manifestDigest: Digest; configText: string; size: number }> = [];
-    for (const img of imgs) {
-      const configBytes = img.configBytes ?? Buffer.from(JSON.stringify(img.config));
-      const configInfo = await this.content.writeBlob(configBytes);
-      const manifest: Manifest = {
-        schemaVersion: 2,
-        mediaType: img.manifestMediaType ?? 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configInfo.digest, size: configInfo.size },
-        layers: img.layers.map((l): Descriptor => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-      };
-      const manifestInfo = await this.content.writeBlob(JSON.stringify(manifest));
-      const diffIds = img.layers.map((l) => l.diffId);
-      if (JSON.stringify(diffIds) !== JSON.stringify(img.config.rootfs.diff_ids)) {
-        throw new InvalidArgumentError('image config diff_ids do not match its layers');
-      }
-      let size = 0;
-      const chain = chainIds(diffIds);
-      for (let i = 0; i < img.layers.length; i++) {
-        if (!this.snapshots.has(chain[i]!)) throw new NotFoundError(`layer ${diffIds[i]} is not unpacked`);
-        size += img.layers[i]!.size;
-      }
-      rows.push({ img, id: configInfo.digest, manifestDigest: manifestInfo.digest, configText: configBytes.toString(), size });
-    }
+    const rows: Array<{
+      img: NewImage;
+      id: Digest;
+      manifestDigest: Digest;
+      manifestMediaType: string;
+      origin: ManifestOrigin;
+      configText: string;
+      size: number;
+    }> = [];
+    for (const img of imgs) rows.push({ img, ...(await this.prepareRow(img)) });
     const now = new Date().toISOString();
     this.db.transaction(() => {
-      for (const { img, id, manifestDigest, configText, size } of rows) {
+      for (const r of rows) {
         this.db
           .prepare(
-            `INSERT INTO images (id, manifest_digest, created, size, layers, config, last_tag_time, parent)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+            `INSERT INTO images (id, manifest_digest, manifest_media_type, manifest_origin, created, size, layers, config, last_tag_time, parent)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
           )
-          .run(id, manifestDigest, img.config.created ?? now, size, JSON.stringify(img.layers), configText, null, img.parent ?? null);
-        for (const ref of img.refs ?? []) this.setRef(ref, id, now);
+          .run(r.id, r.manifestDigest, r.manifestMediaType, r.origin, r.img.config.created ?? now, r.size, JSON.stringify(r.img.layers), r.configText, null, r.img.parent ?? null);
+        for (const ref of r.img.refs ?? []) this.setRef(ref, r.id, now);
       }
     })();
     return rows.map((r) => this.get(r.id)!);
+  }
+
+  /** Checks one new image and stores its config and manifest blobs; returns its row's values. */
+  private async prepareRow(img: NewImage): Promise<{ id: Digest; manifestDigest: Digest; manifestMediaType: string; origin: ManifestOrigin; configText: string; size: number }> {
+    const configBytes = img.configBytes ?? Buffer.from(JSON.stringify(img.config));
+    const diffIds = img.layers.map((l) => l.diffId);
+    if (JSON.stringify(diffIds) !== JSON.stringify(img.config.rootfs.diff_ids)) {
+      throw new InvalidArgumentError('image config diff_ids do not match its layers');
+    }
+    const chain = chainIds(diffIds);
+    for (let i = 0; i < img.layers.length; i++) {
+      if (!this.snapshots.has(chain[i]!)) throw new NotFoundError(`layer ${diffIds[i]} is not unpacked`);
+    }
+    const configInfo = await this.content.writeBlob(configBytes);
+    let manifestBytes: Buffer;
+    let manifestMediaType: string;
+    let origin: ManifestOrigin;
+    if (img.manifest) {
+      const m = JSON.parse(img.manifest.bytes.toString('utf8')) as Manifest;
+      const same =
+        m.config?.digest === configInfo.digest &&
+        Array.isArray(m.layers) &&
+        m.layers.length === img.layers.length &&
+        m.layers.every((l, i) => l.digest === img.layers[i]!.digest);
+      if (!same) throw new InvalidArgumentError('image manifest does not describe its config and layers');
+      manifestBytes = img.manifest.bytes;
+      manifestMediaType = img.manifest.mediaType;
+      origin = 'registry';
+    } else {
+      manifestMediaType = img.manifestMediaType ?? mediaTypes.ociManifest;
+      const docker = manifestMediaType === mediaTypes.dockerManifest;
+      const manifest: Manifest = {
+        schemaVersion: 2,
+        mediaType: manifestMediaType,
+        config: { mediaType: docker ? mediaTypes.dockerConfig : mediaTypes.ociConfig, digest: configInfo.digest, size: configInfo.size },
+        layers: img.layers.map((l): Descriptor => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+      };
+      manifestBytes = Buffer.from(JSON.stringify(manifest));
+      origin = 'local';
+    }
+    const manifestInfo = await this.content.writeBlob(manifestBytes);
+    const size = img.size ?? img.layers.reduce((n, l) => n + l.size, 0);
+    return { id: configInfo.digest, manifestDigest: manifestInfo.digest, manifestMediaType, origin, configText: configBytes.toString(), size };
+  }
+
+  /** Points a tag or digest reference at an image (a digest reference does not count as tagging). */
+  addReference(id: Digest, ref: Reference): void {
+    if (!this.get(id)) throw new NotFoundError(`No such image: ${id}`);
+    this.db.transaction(() => this.setRef(ref, id, new Date().toISOString()))();
+  }
+
+  /** The image a normalized reference (`docker.io/library/x:tag`, `…@sha256:…`) points at. */
+  lookupReference(ref: Reference): Digest | undefined {
+    const row = this.db.prepare('SELECT image_id FROM image_refs WHERE name = ?').get(formatReference(ref)) as { image_id: string } | undefined;
+    return row?.image_id as Digest | undefined;
+  }
+
+  /** The image's manifest as stored. */
+  async manifest(img: ImageRecord): Promise<{ bytes: Buffer; mediaType: string; digest: Digest }> {
+    if (!img.manifestDigest) throw new NotFoundError(`image ${img.id} has no manifest`);
+    const bytes = await this.content.readBytes(img.manifestDigest);
+    const mediaType = img.manifestMediaType ?? ((JSON.parse(bytes.toString('utf8')) as Manifest).mediaType ?? mediaTypes.ociManifest);
+    return { bytes, mediaType, digest: img.manifestDigest };
+  }
+
+  /**
+   * Replaces a local image's manifest by one the engine wrote for distribution (compressed
+   * layers); the layer records follow it. The new blobs must be stored already; the old layer
+   * blobs become garbage once nothing else references them.
+   */
+  setDistributionManifest(id: Digest, manifest: { digest: Digest; mediaType: string; layers: readonly LayerRecord[] }): ImageRecord {
+    const img = this.get(id);
+    if (!img) throw new NotFoundError(`No such image: ${id}`);
+    if (JSON.stringify(manifest.layers.map((l) => l.diffId)) !== JSON.stringify(img.layers.map((l) => l.diffId))) {
+      throw new InvalidArgumentError('distribution manifest layers do not match the image');
+    }
+    this.db
+      .prepare("UPDATE images SET manifest_digest = ?, manifest_media_type = ?, manifest_origin = 'engine', layers = ? WHERE id = ?")
+      .run(manifest.digest, manifest.mediaType, JSON.stringify(manifest.layers), id);
+    return this.get(id)!;
+  }
+
+  /**
+   * Takes a lease: blobs and snapshot keys added to it survive `gc` until it is released. Pulls
+   * and loads hold one for what they store before an image row references it, pushes and saves
+   * for what they read.
+   */
+  protect(): Lease {
+    return this.leases.take();
+  }
+
+  private leased(kind: 'blobs' | 'snapshots', key: string, except?: Lease): boolean {
+    return this.leases.holds(kind, key, except);
+  }
+
+  /**
+   * Removes what an operation stored under `lease` that nothing else uses (no image, no other
+   * lease, no container in `inUse`), then releases the lease. A failed pull or load leaves the
+   * store as it found it this way; a successful load drops what the archive carried and no image
+   * took.
+   */
+  async discard(lease: Lease, inUse: ReadonlySet<string>): Promise<{ blobs: number; snapshots: number }> {
+    try {
+      const live = this.liveSets(inUse);
+      let snapshots = 0;
+      let removed = true;
+      while (removed) {
+        removed = false;
+        for (const key of lease.snapshots) {
+          if (live.chains.has(key) || this.leased('snapshots', key, lease) || !this.snapshots.has(key) || this.snapshots.children(key).length) continue;
+          await this.snapshots.remove(key);
+          lease.snapshots.delete(key);
+          snapshots++;
+          removed = true;
+        }
+      }
+      let blobs = 0;
+      for (const d of lease.blobs) {
+        if (live.blobs.has(d) || this.leased('blobs', d, lease)) continue;
+        if (await this.content.has(d as Digest)) {
+          await this.content.delete(d as Digest);
+          this.distribution.forgetBlob(d as Digest);
+          blobs++;
+        }
+      }
+      return { blobs, snapshots };
+    } finally {
+      lease.release();
+    }
+  }
+
+  private liveSets(inUse: ReadonlySet<string>): { blobs: Set<string>; chains: Set<string> } {
+    const blobs = new Set<string>();
+    const chains = new Set<string>(inUse);
+    for (const img of this.list()) {
+      blobs.add(img.id);
+      if (img.manifestDigest) blobs.add(img.manifestDigest);
+      for (const l of img.layers) blobs.add(l.digest);
+      for (const c of chainIds(img.layers.map((l) => l.diffId))) chains.add(c);
+    }
+    return { blobs, chains };
   }
 
   private setRef(ref: Reference, id: Digest, now: string): void {
     this.db
       .prepare('INSERT INTO image_refs (name, image_id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id')
       .run(formatReference(ref), id);
-    this.db.prepare('UPDATE images SET last_tag_time = ? WHERE id = ?').run(now, id);
+    if (!ref.digest) this.db.prepare('UPDATE images SET last_tag_time = ? WHERE id = ?').run(now, id);
   }
 
   /** Points `ref` (default tag `latest`) at the image. Returns the previous image of that name, if any. */
@@ -284,9 +452,10 @@ export class ImageStore {
       if (this.snapshots.has(key)) continue;
       const layer = img.layers[i]!;
       this.log.info('unpacking layer', { diffId: layer.diffId, chainId: key });
-      await this.snapshots.ensureCommitted(key, i === 0 ? null : chain[i - 1]!, (dir) =>
-        this.unpack(this.content.readStream(layer.digest), layer.mediaType, dir),
-      );
+      await this.snapshots.ensureCommitted(key, i === 0 ? null : chain[i - 1]!, async (dir) => {
+        const r = await this.unpack(this.content.readStream(layer.digest), layer.mediaType, dir);
+        if (r.diffId !== layer.diffId) throw new InvalidArgumentError(`layer ${layer.digest} unpacks to ${r.diffId}, not its diff id ${layer.diffId}`);
+      });
     }
     return chain.length ? chain[chain.length - 1]! : null;
   }
@@ -299,73 +468,6 @@ export class ImageStore {
   /** Images whose parent is `id` (local build parents). */
   children(id: Digest): Digest[] {
     return (this.db.prepare('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map((r) => r.id as Digest);
-  }
-
-  /**
-   * Takes a lease: blobs and snapshot keys added to it survive `gc` until it is released. A load
-   * holds one for what it stores before an image row references it, a save for what it reads.
-   */
-  protect(): Lease {
-    const lease: Lease = {
-      blobs: new Set(),
-      snapshots: new Set(),
-      release: () => {
-        this.leases.delete(lease);
-      },
-    };
-    this.leases.add(lease);
-    return lease;
-  }
-
-  private leased(kind: 'blobs' | 'snapshots', key: string, except?: Lease): boolean {
-    for (const l of this.leases) if (l !== except && l[kind].has(key)) return true;
-    return false;
-  }
-
-  /**
-   * Removes what an operation stored under `lease` that nothing else uses (no image, no other
-   * lease, no container in `inUse`), then releases the lease. A failed load leaves the store as
-   * it found it this way; a successful one drops what the archive carried and no image took.
-   */
-  async discard(lease: Lease, inUse: ReadonlySet<string>): Promise<{ blobs: number; snapshots: number }> {
-    try {
-      const live = this.liveSets(inUse);
-      let snapshots = 0;
-      let removed = true;
-      while (removed) {
-        removed = false;
-        for (const key of lease.snapshots) {
-          if (live.chains.has(key) || this.leased('snapshots', key, lease) || !this.snapshots.has(key) || this.snapshots.children(key).length) continue;
-          await this.snapshots.remove(key);
-          lease.snapshots.delete(key);
-          snapshots++;
-          removed = true;
-        }
-      }
-      let blobs = 0;
-      for (const d of lease.blobs) {
-        if (live.blobs.has(d) || this.leased('blobs', d, lease)) continue;
-        if (await this.content.has(d as Digest)) {
-          await this.content.delete(d as Digest);
-          blobs++;
-        }
-      }
-      return { blobs, snapshots };
-    } finally {
-      lease.release();
-    }
-  }
-
-  private liveSets(inUse: ReadonlySet<string>): { blobs: Set<string>; chains: Set<string> } {
-    const blobs = new Set<string>();
-    const chains = new Set<string>(inUse);
-    for (const img of this.list()) {
-      blobs.add(img.id);
-      if (img.manifestDigest) blobs.add(img.manifestDigest);
-      for (const l of img.layers) blobs.add(l.digest);
-      for (const c of chainIds(img.layers.map((l) => l.diffId))) chains.add(c);
-    }
-    return { blobs, chains };
   }
 
   /**
@@ -390,11 +492,12 @@ export class ImageStore {
     let blobs = 0;
     let bytes = 0;
     for (const d of await this.content.list()) {
-      if (live.blobs.has(d)) continue;
+      if (live.blobs.has(d) || this.leased('blobs', d)) continue;
       const info = await this.content.info(d).catch(() => undefined);
-      // Checked after the await: a lease taken meanwhile (a load that just stored it) wins.
+      // Checked after the await: a lease taken meanwhile (a load or pull that just stored it) wins.
       if (this.leased('blobs', d)) continue;
       await this.content.delete(d);
+      this.distribution.forgetBlob(d);
       blobs++;
       bytes += info?.size ?? 0;
     }

@@ -1,1 +1,1 @@
-export { Snapshotter, type Mounter, type OverlayMount, type SnapshotKind } from './snapshotter.js';
+export { Snapshotter, type Mounter, type OverlayMount, type PreparedSnapshot, type SnapshotKind } from './snapshotter.js';

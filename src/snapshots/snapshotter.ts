@@ -24,6 +24,14 @@ export interface Mounter {
   umount(target: string, flags?: number): Promise<void>;
 }
 
+/** A committed snapshot being filled (see Snapshotter.prepareCommitted). */
+export interface PreparedSnapshot {
+  /** Fill this directory with the layer's files. */
+  readonly dir: string;
+  commit(parent: string | null): Promise<void>;
+  abort(): Promise<void>;
+}
+
 export interface OverlayMount {
   readonly type: 'overlay';
   readonly lowerdirs: readonly string[];
@@ -126,27 +134,77 @@ export class Snapshotter {
 
   private async create(key: string, parent: string | null, kind: SnapshotKind, fill: (dir: string) => Promise<void>): Promise<void> {
     if (parent !== null && !this.has(parent)) throw new NotFoundError(`parent snapshot ${parent} not found`);
-    const tmp = join(this.root, `tmp-${randomBytes(8).toString('hex')}`);
-    await mkdir(join(tmp, 'fs'), { recursive: true });
-    if (kind === 'active') await mkdir(join(tmp, 'work'));
+    const tmp = await this.makeTemp(kind);
     try {
       await fill(join(tmp, 'fs'));
-      const id = Number(
-        this.db
-          .prepare("INSERT INTO snapshots (key, parent, kind, state, created) VALUES (?, ?, ?, 'pending', ?)")
-          .run(key, parent, kind, new Date().toISOString()).lastInsertRowid,
-      );
-      try {
-        await rename(tmp, join(this.root, String(id)));
-      } catch (err) {
-        this.db.prepare('DELETE FROM snapshots WHERE id = ?').run(id);
-        throw err;
-      }
-      this.db.prepare("UPDATE snapshots SET state = 'ready' WHERE id = ?").run(id);
+      await this.publish(tmp, key, parent, kind);
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw err;
     }
+  }
+
+  private async makeTemp(kind: SnapshotKind): Promise<string> {
+    const tmp = join(this.root, `tmp-${randomBytes(8).toString('hex')}`);
+    await mkdir(join(tmp, 'fs'), { recursive: true });
+    if (kind === 'active') await mkdir(join(tmp, 'work'));
+    return tmp;
+  }
+
+  /** Moves a filled temp directory into place as snapshot `key` (row pending → rename → ready). */
+  private async publish(tmp: string, key: string, parent: string | null, kind: SnapshotKind): Promise<void> {
+    if (parent !== null && !this.has(parent)) throw new NotFoundError(`parent snapshot ${parent} not found`);
+    const id = Number(
+      this.db
+        .prepare("INSERT INTO snapshots (key, parent, kind, state, created) VALUES (?, ?, ?, 'pending', ?)")
+        .run(key, parent, kind, new Date().toISOString()).lastInsertRowid,
+    );
+    try {
+      await rename(tmp, join(this.root, String(id)));
+    } catch (err) {
+      this.db.prepare('DELETE FROM snapshots WHERE id = ?').run(id);
+      throw err;
+    }
+    this.db.prepare("UPDATE snapshots SET state = 'ready' WHERE id = ?").run(id);
+  }
+
+  /**
+   * Starts a committed snapshot whose parent may not exist yet, so layers can be unpacked in
+   * parallel and committed in order. The directory is outside the tree (a crash leaves a `tmp-`
+   * directory that `init` removes). `commit` needs the parent committed; if another writer
+   * committed `key` meanwhile, this copy is dropped. `abort` removes it.
+   */
+  async prepareCommitted(key: string): Promise<PreparedSnapshot> {
+    const tmp = await this.makeTemp('committed');
+    let settled = false;
+    const abort = async (): Promise<void> => {
+      if (settled) return;
+      settled = true;
+      await rm(tmp, { recursive: true, force: true });
+    };
+    const commit = async (parent: string | null): Promise<void> => {
+      if (settled) throw new ConflictError(`snapshot ${key} was already committed or aborted`);
+      for (;;) {
+        const running = this.inflight.get(key);
+        if (!running) break;
+        await running.catch(() => {});
+      }
+      if (this.row(key)) {
+        await abort();
+        if (!this.has(key)) throw new ConflictError(`snapshot ${key} is being removed`);
+        return;
+      }
+      settled = true;
+      const work = this.publish(tmp, key, parent, 'committed').finally(() => this.inflight.delete(key));
+      this.inflight.set(key, work);
+      try {
+        await work;
+      } catch (err) {
+        await rm(tmp, { recursive: true, force: true });
+        throw err;
+      }
+    };
+    return { dir: join(tmp, 'fs'), commit, abort };
   }
 
   /** The chain of committed snapshot dirs from `key` down to the base layer (top first). */

@@ -32,3 +32,28 @@ test('parseReference rejects invalid references', () => {
   }
   assert.throws(() => parseReference('Busybox'), /must be lowercase/);
 });
+
+test('parseReference covers the forms docker pull and push accept', () => {
+  const cases: Array<[string, string]> = [
+    ['nginx', 'docker.io/library/nginx:latest'],
+    ['docker.io/nginx', 'docker.io/library/nginx:latest'],
+    ['library/nginx:1.25', 'docker.io/library/nginx:1.25'],
+    ['127.0.0.1:5000/ns/name:tag', '127.0.0.1:5000/ns/name:tag'],
+    ['registry.example.com/a/b/c', 'registry.example.com/a/b/c:latest'],
+    [`localhost:5000/app@${d}`, `localhost:5000/app@${d}`],
+    [`nginx:1.25@${d}`, `docker.io/library/nginx:1.25@${d}`],
+    ['Registry.Example.com/app', 'Registry.Example.com/app:latest'],
+  ];
+  for (const [input, want] of cases) assert.equal(formatReference(withDefaultTag(parseReference(input))), want, input);
+  assert.equal(familiarString(parseReference(`nginx:1.25@${d}`)), `nginx:1.25@${d}`);
+});
+
+test('parseReference refuses ids, bad digests, bad ports and upper-case paths with Docker-like messages', () => {
+  assert.throws(() => parseReference('a'.repeat(64)), /cannot specify 64-byte hexadecimal strings/);
+  assert.throws(() => parseReference('nginx@sha256:abc'), /invalid reference format/);
+  assert.throws(() => parseReference('nginx@md5:' + 'a'.repeat(32)), /invalid reference format/);
+  assert.throws(() => parseReference('host:port/app'), /invalid reference format/);
+  assert.throws(() => parseReference('localhost:5000/App'), /must be lowercase/);
+  assert.throws(() => parseReference('nginx:tag:more'), /invalid reference format/);
+  assert.throws(() => parseReference('nginx:' + 'x'.repeat(129)), /invalid reference format/);
+});

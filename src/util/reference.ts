@@ -63,6 +63,10 @@ function validDomain(domain: string): boolean {
  */
 export function parseReference(input: string): Reference {
   if (input === '' || input.length > 512) throw invalid(input);
+  // A bare 64-hex string is an image id, never a repository (Docker refuses it the same way).
+  if (/^[a-f0-9]{64}$/.test(input)) {
+    throw new InvalidArgumentError(`invalid repository name (${input}), cannot specify 64-byte hexadecimal strings`);
+  }
   let rest = input;
   let digest: Digest | undefined;
   const at = rest.indexOf('@');

@@ -11,6 +11,8 @@ import { resolveHost, type DaemonAddress } from './host.js';
 import { jsonStream, jsonTexts } from './json-stream.js';
 import { checkStatus, readBody, Transport, type HijackedConnection } from './transport.js';
 import type {
+  AuthResponse,
+  DistributionInspect,
   ContainerCreateBody,
   ContainerInspect,
   ContainerSummary,
@@ -483,10 +485,38 @@ export class EngineClient {
     return this.json('GET', '/system/df', { query: { type: types && types.length ? types : undefined } });
   }
 
-  /** `POST /images/create?fromImage=…` (pull): yields the progress messages. */
-  async *imagePull(image: string, opts: { tag?: string; platform?: string } = {}): AsyncGenerator<JsonMessage> {
-    const res = await this.request('POST', '/images/create', { query: { fromImage: image, tag: opts.tag || undefined, platform: opts.platform || undefined } });
+  /**
+   * `POST /images/create?fromImage=…` (pull): yields the progress messages. `tag` is a tag or a
+   * digest; none pulls every tag. `registryAuth` is the X-Registry-Auth value.
+   */
+  async *imagePull(image: string, opts: { tag?: string; platform?: string; registryAuth?: string; signal?: AbortSignal } = {}): AsyncGenerator<JsonMessage> {
+    const res = await this.request('POST', '/images/create', {
+      query: { fromImage: image, tag: opts.tag || undefined, platform: opts.platform || undefined },
+      ...(opts.registryAuth ? { headers: { 'X-Registry-Auth': opts.registryAuth } } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     yield* jsonStream<JsonMessage>(res);
+  }
+
+  /** `POST /images/{name}/push` (no tag: every tag of the repository): yields the progress messages. */
+  async *imagePush(name: string, opts: { tag?: string; registryAuth?: string; signal?: AbortSignal } = {}): AsyncGenerator<JsonMessage> {
+    // Docker's client always sends the header; an empty AuthConfig is `e30=` ({}).
+    const res = await this.request('POST', `/images/${encodeImageName(name)}/push`, {
+      query: { tag: opts.tag || undefined },
+      headers: { 'X-Registry-Auth': opts.registryAuth || 'e30=' },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    yield* jsonStream<JsonMessage>(res);
+  }
+
+  /** `POST /auth`: checks credentials with the registry (`serveraddress`). */
+  registryLogin(auth: Readonly<Record<string, string>>): Promise<AuthResponse> {
+    return this.json('POST', '/auth', { body: auth });
+  }
+
+  /** `GET /distribution/{name}/json`: the registry's descriptor and platforms for an image. */
+  distributionInspect(name: string, registryAuth?: string): Promise<DistributionInspect> {
+    return this.json('GET', `/distribution/${encodeImageName(name)}/json`, registryAuth ? { headers: { 'X-Registry-Auth': registryAuth } } : {});
   }
 
   /**

@@ -205,6 +205,18 @@ export interface ContainerCreateBody {
   NetworkingConfig?: Record<string, unknown>;
 }
 
+/** `POST /auth` answer. */
+export interface AuthResponse {
+  Status: string;
+  IdentityToken?: string;
+}
+
+/** `GET /distribution/{name}/json` answer. */
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: Array<{ architecture: string; os: string; variant?: string }>;
+}
+
 /** One entry of `GET /images/{name}/history`. */
 export interface HistoryResponseItem {
   Id: string;

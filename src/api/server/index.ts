@@ -4,6 +4,7 @@ import { registerSystemRoutes, type DaemonFacts } from './routes/system-routes.j
 import { registerContainerRoutes } from './routes/container-routes.js';
 import { registerExecRoutes } from './routes/exec-routes.js';
 import { registerImageRoutes } from './routes/image-routes.js';
+import { registerDistributionRoutes } from './routes/distribution-routes.js';
 import { registerImageArchiveRoutes } from './routes/image-archive-routes.js';
 import { registerDiskUsageRoutes } from './routes/disk-usage-routes.js';
 import { registerNetworkRoutes } from './routes/network-routes.js';
@@ -19,6 +20,7 @@ export function buildRouter(engine: Engine, facts: DaemonFacts): Router {
   registerContainerRoutes(router, engine);
   registerExecRoutes(router, engine);
   registerImageRoutes(router, engine);
+  registerDistributionRoutes(router, engine);
   registerImageArchiveRoutes(router, engine);
   registerDiskUsageRoutes(router, engine);
   registerNetworkRoutes(router, engine);

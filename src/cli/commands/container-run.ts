@@ -2,11 +2,12 @@
  * `create` and `run`, following docker's flow: create (pulling on "No such image"), attach
  * before start, register the wait before start, start, stream, exit with the container's code.
  */
-import { ApiError, checkJsonMessage, type EngineClient, type JsonMessage } from '../../api/client/index.js';
+import { ApiError, type EngineClient } from '../../api/client/index.js';
 import type { CommandImpl } from '../command.js';
 import { StatusError, type CliContext } from '../context.js';
 import type { ParsedFlags } from '../flags/flag-set.js';
-import { familiarTagged, parseReference, familiarName } from '../format/reference.js';
+import { familiarTagged, parseReference } from '../format/reference.js';
+import { pullWithProgress } from './image-pull.js';
 import { monitorTtySize, proxySignals, streamHijacked } from './hijack-stream.js';
 import { buildCreatePlan, createFlags, runFlags, type CreatePlan } from './run-options.js';
 
@@ -24,21 +25,9 @@ function consoleSize(ctx: CliContext): [number, number] {
   return ctx.stdout.isTTY ? [ctx.stdout.rows ?? 0, ctx.stdout.columns ?? 0] : [0, 0];
 }
 
-/** Prints a pull's progress the way docker does without a terminal; throws on an error message. */
-async function displayProgress(ctx: CliContext, messages: AsyncIterable<JsonMessage>, quiet: boolean): Promise<void> {
-  for await (const m of messages) {
-    checkJsonMessage(m);
-    if (quiet) continue;
-    if (m.stream) ctx.stderr.write(m.stream);
-    else if (m.status) ctx.stderr.write(`${m.id ? `${m.id}: ` : ''}${m.status}${m.progress ? ' ' + m.progress : ''}\n`);
-  }
-}
-
+/** docker run's pull: progress on stderr (bars when it is a terminal), nothing with --quiet. */
 async function pullImage(ctx: CliContext, client: EngineClient, image: string, platform: string, quiet: boolean): Promise<void> {
-  const ref = parseReference(image);
-  const name = ref ? familiarName(ref.name) : image;
-  const tag = ref?.digest ?? ref?.tag ?? 'latest';
-  await displayProgress(ctx, client.imagePull(name, { tag, ...(platform ? { platform } : {}) }), quiet);
+  await pullWithProgress(ctx, client, image, { ...(platform ? { platform } : {}), out: quiet ? null : ctx.stderr });
 }
 
 /** Creates the container (pulling the image when missing, as `--pull` says); returns its id. */

@@ -32,7 +32,8 @@ let events: EventBus;
 let svc: ArchiveService;
 
 const unpack: LayerUnpacker = async (blob, _mediaType, target) => {
-  await applyLayer(await decompressedStream(blob), target, { whiteoutFormat: 'overlay' });
+  const r = await applyLayer(await decompressedStream(blob), target, { whiteoutFormat: 'overlay' });
+  return { diffId: r.diffId, size: r.size };
 };
 
 before(async () => {

@@ -9,6 +9,8 @@ function img(name: string, layers: Array<[string, number]>): ImageRecord {
   return {
     id: sha256Digest(name) as Digest,
     manifestDigest: null,
+    manifestMediaType: null,
+    manifestOrigin: 'local',
     created: '2024-01-01T00:00:00Z',
     size: ls.reduce((n, l) => n + l.size, 0),
     layers: ls,

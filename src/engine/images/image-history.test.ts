@@ -9,6 +9,8 @@ function record(over: Partial<ImageRecord> & { history: NonNullable<ImageRecord[
   return {
     id: sha256Digest('img'),
     manifestDigest: null,
+    manifestMediaType: null,
+    manifestOrigin: 'local',
     created: '2024-01-01T00:00:00Z',
     size: 3000,
     layers,

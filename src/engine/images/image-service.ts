@@ -13,6 +13,7 @@ import {
   familiarString,
   formatReference,
   looksLikeFullId,
+  repositoryName,
 } from '../../util/reference.js';
 import type { Digest } from '../../util/digest.js';
 import type { ContentStore } from '../../content/index.js';
@@ -65,7 +66,9 @@ export class ImageService {
     const diffId = blob.digest;
     const existed = this.snapshots.has(diffId);
     try {
-      await this.snapshots.ensureCommitted(diffId, null, (dir) => this.unpack(this.content.readStream(diffId), mediaTypes.ociLayer, dir));
+      await this.snapshots.ensureCommitted(diffId, null, async (dir) => {
+        await this.unpack(this.content.readStream(diffId), mediaTypes.ociLayer, dir);
+      });
     } catch (err) {
       if (!existed && !this.blobInUse(diffId)) await this.content.delete(diffId);
       throw err;
@@ -141,8 +144,18 @@ export class ImageService {
     const byName = this.isNameReference(ref, img.id);
 
     if (byName) {
-      const normalized = formatReference(withDefaultTag(parseReference(ref)));
-      const remaining = refs.filter((r) => r !== normalized);
+      const parsed = withDefaultTag(parseReference(ref));
+      const normalized = formatReference(parsed);
+      let remaining = refs.filter((r) => r !== normalized);
+      // Removing the last tag of a repository also removes that repository's digest
+      // references (RepoDigests), as Docker does; other repositories keep theirs.
+      let digestsToo: string[] = [];
+      if (!parsed.digest) {
+        const repo = repositoryName(parsed);
+        const sameRepo = remaining.map((r) => ({ r, p: parseReference(r) })).filter((x) => repositoryName(x.p) === repo);
+        if (!sameRepo.some((x) => !x.p.digest)) digestsToo = sameRepo.map((x) => x.r);
+        remaining = remaining.filter((r) => !digestsToo.includes(r));
+      }
       if (remaining.length === 0 && !opts.force) {
         const user = users.running[0] ?? users.stopped[0];
         if (user) {
@@ -154,9 +167,14 @@ export class ImageService {
       const { name } = this.store.untag(ref);
       out.push({ Untagged: name });
       this.events.publish('image', 'untag', img.id, { name });
+      for (const r of digestsToo) {
+        const u = this.store.untag(r);
+        out.push({ Untagged: u.name });
+        this.events.publish('image', 'untag', img.id, { name: u.name });
+      }
       if (remaining.length > 0) return out;
     } else {
-      if (refs.length > 1 && !opts.force) {
+      if (!isSingleReference(refs) && refs.length > 0 && !opts.force) {
         throw new ConflictError(`conflict: unable to delete ${shortId(img.id)} (must be forced) - image is referenced in multiple repositories`);
       }
     }
@@ -221,4 +239,15 @@ export class ImageService {
   static emptyTar(): Readable {
     return Readable.from([Buffer.alloc(1024)]);
   }
+}
+
+/**
+ * Docker's isSingleReference: at most one tag, and every reference (tags and digests) in one
+ * repository; such an image may be deleted by id without force.
+ */
+function isSingleReference(refs: readonly string[]): boolean {
+  if (refs.length <= 1) return refs.length === 1;
+  const parsed = refs.map((r) => parseReference(r));
+  if (parsed.filter((p) => !p.digest).length > 1) return false;
+  return new Set(parsed.map((p) => repositoryName(p))).size === 1;
 }

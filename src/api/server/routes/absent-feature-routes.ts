@@ -56,10 +56,7 @@ export function registerAbsentFeatureRoutes(router: Router): void {
   router.add('HEAD', '/containers/{id}/archive', later('copying files from containers'));
   router.add('PUT', '/containers/{id}/archive', later('copying files into containers'));
   router.add('POST', '/containers/{id}/update', later('updating container resources'));
-  router.add('POST', '/images/{name*}/push', later('pushing images'));
   router.add('GET', '/images/search', later('searching registries'));
-  router.add('GET', '/distribution/{name*}/json', later('registry lookups'));
-  router.add('POST', '/auth', later('registry login'));
   router.add('GET', '/volumes', (ctx) => ctx.send(200, { Volumes: [], Warnings: null }));
   router.add('POST', '/volumes/create', later('named volumes'));
   router.add('POST', '/volumes/prune', (ctx) => ctx.send(200, { VolumesDeleted: [], SpaceReclaimed: 0 }));

@@ -1,9 +1,10 @@
-/** `/images/...` endpoints available in this release (pull, push, save and load come later). */
+/** `/images/...` endpoints: list, inspect, tag, remove, import and pull (routes/distribution-routes.ts). */
 import type { Engine } from '../../../engine/index.js';
 import type { ImageRecord } from '../../../images/index.js';
 import { InvalidArgumentError, NotImplementedError } from '../../../util/errors.js';
 import { parseRfc3339Ns } from '../../../util/time.js';
 import { compareVersions, type Router } from '../router.js';
+import { pullImage } from './distribution-routes.js';
 
 function createdSeconds(img: ImageRecord): number {
   const ns = parseRfc3339Ns(img.created);
@@ -72,7 +73,11 @@ export function registerImageRoutes(router: Router, engine: Engine): void {
         if (want !== dangling) continue;
       }
       if (!all && dangling && engine.imageStore.children(img.id).length > 0) continue;
-      if (f.reference?.length && !f.reference.some((r) => names.tags.some((t) => globMatch(r, t) || globMatch(r, t.split(':')[0]!)))) continue;
+      // With a reference filter Docker lists only the matching names of an image.
+      const matches = (name: string) => !f.reference?.length || f.reference.some((r) => globMatch(r, name) || globMatch(r, withoutTag(name)));
+      const tags = names.tags.filter(matches);
+      const digests = names.digests.filter(matches);
+      if (f.reference?.length && tags.length === 0 && digests.length === 0) continue;
       const labels = img.config.config?.Labels ?? {};
       if (f.label?.some((l) => (l.includes('=') ? labels[l.split('=')[0]!] !== l.slice(l.indexOf('=') + 1) : !(l in labels)))) continue;
       if (f.before?.length) {
@@ -86,8 +91,8 @@ export function registerImageRoutes(router: Router, engine: Engine): void {
       out.push({
         Id: img.id,
         ParentId: img.parent ?? '',
-        RepoTags: names.tags,
-        RepoDigests: names.digests,
+        RepoTags: tags,
+        RepoDigests: digests,
         Created: createdSeconds(img),
         Size: img.size,
         SharedSize: -1,
@@ -115,11 +120,10 @@ export function registerImageRoutes(router: Router, engine: Engine): void {
   });
 
   router.add('POST', '/images/create', async (ctx) => {
+    const fromImage = ctx.query.get('fromImage');
+    if (fromImage) return pullImage(ctx, engine, fromImage);
     const fromSrc = ctx.query.get('fromSrc');
-    if (fromSrc === null) {
-      const from = ctx.query.get('fromImage') ?? '';
-      throw new NotImplementedError(`pulling images is not supported yet (requested ${from}); load one with "berth import" or "berth image bootstrap busybox"`);
-    }
+    if (fromSrc === null) throw new InvalidArgumentError('image name cannot be blank: give fromImage to pull or fromSrc to import');
     if (fromSrc !== '-') throw new NotImplementedError('importing from a URL is not supported; send the archive as the request body (fromSrc=-)');
     const changes = ctx.query.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim() !== '');
     const repo = ctx.query.get('repo') || undefined;
@@ -135,6 +139,14 @@ export function registerImageRoutes(router: Router, engine: Engine): void {
     const res = ctx.stream('application/json');
     res.end(JSON.stringify({ status: img.id }) + '\r\n');
   });
+}
+
+/** `host:5000/app:v1` → `host:5000/app`; `app@sha256:…` → `app`. */
+function withoutTag(familiar: string): string {
+  const at = familiar.indexOf('@');
+  if (at >= 0) return familiar.slice(0, at);
+  const colon = familiar.lastIndexOf(':');
+  return colon > familiar.lastIndexOf('/') ? familiar.slice(0, colon) : familiar;
 }
 
 /** Docker's reference filter: shell-style globs on the familiar name. */

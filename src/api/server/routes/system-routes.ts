@@ -128,7 +128,7 @@ export function registerSystemRoutes(router: Router, engine: Engine, facts: Daem
       OSType: type().toLowerCase(),
       Architecture: process.arch === 'x64' ? 'x86_64' : process.arch,
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null, InsecureRegistryCIDRs: ['127.0.0.0/8'], IndexConfigs: {}, Mirrors: null },
+      RegistryConfig: registryConfig(engine.options.registry?.insecureRegistries ?? [], engine.options.registry?.mirrors ?? []),
       NCPU: cpus().length,
       MemTotal: totalmem(),
       GenericResources: null,
@@ -189,4 +189,20 @@ export function registerSystemRoutes(router: Router, engine: Engine, facts: Daem
       if (timer) clearTimeout(timer);
     });
   });
+}
+
+/** `docker info`'s registry section: loopback and configured CIDRs, insecure hosts and mirrors per index. */
+function registryConfig(insecure: readonly string[], mirrors: readonly string[]): Record<string, unknown> {
+  const cidrs = ['::1/128', '127.0.0.0/8', ...insecure.filter((r) => /\/\d+$/.test(r))];
+  const indexConfigs: Record<string, unknown> = {
+    'docker.io': { Name: 'docker.io', Mirrors: [...mirrors], Secure: true, Official: true },
+  };
+  for (const host of insecure.filter((r) => !/\/\d+$/.test(r))) indexConfigs[host] = { Name: host, Mirrors: [], Secure: false, Official: false };
+  return {
+    AllowNondistributableArtifactsCIDRs: null,
+    AllowNondistributableArtifactsHostnames: null,
+    InsecureRegistryCIDRs: cidrs,
+    IndexConfigs: indexConfigs,
+    Mirrors: mirrors.length ? [...mirrors] : null,
+  };
 }
