@@ -10,22 +10,15 @@
  * Both engines get busybox:latest from the host's static busybox through `berth image bootstrap`
  * (Berth's CLI speaks the Engine API, so it makes the same image in Docker).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { EngineApi } from './lib/engine-api.js';
 import { median, percentile, sample, timeOnce } from './lib/stats.js';
+import { dockerCli, repoRoot as repo, startPrivateBerthd } from './lib/processes.js';
 
 const pexec = promisify(execFile);
-const repo = (() => {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-})();
 const berthCli = join(repo, 'dist/src/bin/berth.js');
-const dockerCli = process.env.DOCKER_CLI ?? (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
 
 const { values: opts } = parseArgs({
   options: {
@@ -52,35 +45,6 @@ interface Engine {
 function socketOf(host: string): string {
   if (!host.startsWith('unix://')) throw new Error(`only unix:// hosts are supported, got ${host}`);
   return host.slice('unix://'.length);
-}
-
-async function startPrivateBerthd(): Promise<{ host: string; stop: () => Promise<void> }> {
-  const dir = mkdtempSync('/var/tmp/berth-bench-');
-  const host = `unix://${dir}/berth.sock`;
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(repo, 'dist/src/bin/berthd.js'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'pid'), '--config-file=', '-H', host, '--log-level', 'warn'],
-    { stdio: 'ignore' },
-  );
-  const api = new EngineApi(socketOf(host));
-  for (let i = 0; ; i++) {
-    try {
-      if ((await api.call('GET', '/_ping')).status === 200) break;
-    } catch {
-      if (i > 300) throw new Error('berthd did not start');
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    host,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      await pexec('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]).catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function ensureBusybox(e: Engine): Promise<void> {

@@ -17,12 +17,10 @@
  *
  * --layout keeps the generated image (an OCI layout) in DIR and reuses it on the next run.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { createWriteStream } from 'node:fs';
@@ -30,16 +28,10 @@ import { pipeline } from 'node:stream/promises';
 import { sha256Digest, Digester, type Digest } from '../src/util/digest.js';
 import { packEntries, type TarEntry } from '../src/util/tar/index.js';
 import { mediaTypes } from '../src/distribution/index.js';
-import { EngineApi } from './lib/engine-api.js';
 import { median } from './lib/stats.js';
+import { dockerCli, startPrivateBerthd, startReferenceRegistry, stopChild } from './lib/processes.js';
 
 const pexec = promisify(execFile);
-const repo = (() => {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-})();
-const dockerCli = process.env.DOCKER_CLI ?? (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
 
 const { values: opts } = parseArgs({
   options: {
@@ -60,17 +52,6 @@ if (opts.help) {
 }
 const runs = Number(opts.runs);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 interface Registry {
   host: string;
   root: string;
@@ -79,45 +60,14 @@ interface Registry {
 }
 
 async function startRegistry(work: string): Promise<Registry> {
-  const port = await freePort();
   const root = mkdtempSync(join(work, 'registry-'));
-  const config = join(root, 'config.yml');
-  writeFileSync(
-    config,
-    `version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: ${root}/data
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:${port}
-`,
-  );
-  const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}/v2/`;
-  const until = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await fetch(url)).status === 200) break;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error('reference registry did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const r = await startReferenceRegistry({ root: join(root, 'data'), configDir: root });
   return {
-    host: `127.0.0.1:${port}`,
+    host: r.host,
     root,
-    child,
+    child: r.child,
     stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await stopChild(r.child);
       rmSync(root, { recursive: true, force: true });
     },
   };
@@ -212,35 +162,6 @@ function imageBytes(layout: string): number {
     layers: Array<{ size: number }>;
   };
   return m.layers.reduce((n, l) => n + l.size, m.config.size);
-}
-
-async function startPrivateBerthd(work: string): Promise<{ host: string; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(work, 'berthd-'));
-  const host = `unix://${dir}/berth.sock`;
-  const child = spawn(
-    process.execPath,
-    [join(repo, 'dist/src/bin/berthd.js'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'pid'), '--config-file=', '-H', host, '--log-level', 'warn'],
-    { stdio: 'ignore' },
-  );
-  const api = new EngineApi(`${dir}/berth.sock`);
-  for (let i = 0; ; i++) {
-    try {
-      if ((await api.call('GET', '/_ping')).status === 200) break;
-    } catch {
-      if (i > 400) throw new Error('berthd did not start');
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    host,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      await pexec('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`]).catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function docker(host: string, args: string[]): Promise<string> {

@@ -15,21 +15,15 @@
  * average. Pushes upload a fresh image each time (skopeo would mount blobs it has seen).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { makeImage, writeOciLayout } from '../test/helpers/registry-fixtures.js';
 import { median } from './lib/stats.js';
+import { freePort, repoRoot as repo, startReferenceRegistry, waitRegistryUp } from './lib/processes.js';
 
 const pexec = promisify(execFile);
-const repo = (() => {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-})();
 
 const { values: opts } = parseArgs({
   options: {
@@ -48,30 +42,6 @@ if (opts.help) {
   process.exit(0);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitUp(url: string): Promise<void> {
-  const until = Date.now() + 20_000;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(`${url}/v2/`)).status === 200) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
 interface Server {
   name: string;
   url: string;
@@ -85,35 +55,13 @@ async function startBerth(root: string, upstream?: string): Promise<Server> {
   const proxy = upstream ? ['--proxy-remote-url', upstream] : [];
   const child = spawn(process.execPath, ['--', join(repo, 'dist/src/bin/berth.js'), 'registry', 'serve', '--addr', `127.0.0.1:${port}`, '--root', root, '--access-log=false', '--log-level', 'error', ...proxy], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
-  await waitUp(url);
+  await waitRegistryUp(url);
   return { name: 'berth', url, host: `127.0.0.1:${port}`, child };
 }
 
 async function startReference(root: string, work: string, upstream?: string): Promise<Server> {
-  const port = await freePort();
-  const config = join(work, `reference-config-${port}.yml`);
-  writeFileSync(
-    config,
-    `version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: ${root}
-  cache:
-    blobdescriptor: inmemory
-  delete:
-    enabled: true
-http:
-  addr: 127.0.0.1:${port}
-${upstream ? `proxy:\n  remoteurl: ${upstream}\n` : ''}`,
-  );
-  const child = spawn('/usr/bin/docker-registry', ['serve', config], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  await waitUp(url);
-  return { name: 'reference', url, host: `127.0.0.1:${port}`, child };
+  const r = await startReferenceRegistry({ root, configDir: work, ...(upstream ? { upstream } : {}) });
+  return { name: 'reference', ...r };
 }
 
 async function stop(s: Server): Promise<void> {
