@@ -11,6 +11,7 @@
         "native/mount.c",
         "native/mknod.c",
         "native/xattr.c",
+        "native/create-files.c",
         "native/test-support.c"
       ],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],

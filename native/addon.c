@@ -1,6 +1,6 @@
 /*
  * berth_native: what Node cannot do by itself — SOCK_SEQPACKET sockets (conmon's attach socket),
- * mount(2), mknod(2) and extended attributes. Loaded only by src/sys/native.ts.
+ * mount(2), mknod(2), extended attributes and batched file creation. Loaded only by src/sys/native.ts.
  */
 #include <stdlib.h>
 
@@ -33,6 +33,7 @@ NAPI_MODULE_INIT() {
   if (napi_create_object(env, &constants) != napi_ok || napi_set_named_property(env, exports, "constants", constants) != napi_ok ||
       !init_seqpacket_connect(env, exports, constants) || !init_seqpacket_handle(env, exports, constants) ||
       !init_mount(env, exports, constants) || !init_mknod(env, exports, constants) || !init_xattr(env, exports, constants) ||
+      !init_create_files(env, exports, constants) ||
       !init_test_support(env, exports, constants)) {
     throw_last_napi_error(env);
     return NULL;

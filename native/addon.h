@@ -22,6 +22,7 @@ bool init_seqpacket_handle(napi_env env, napi_value exports, napi_value constant
 bool init_mount(napi_env env, napi_value exports, napi_value constants);
 bool init_mknod(napi_env env, napi_value exports, napi_value constants);
 bool init_xattr(napi_env env, napi_value exports, napi_value constants);
+bool init_create_files(napi_env env, napi_value exports, napi_value constants);
 bool init_test_support(napi_env env, napi_value exports, napi_value constants);
 
 #endif

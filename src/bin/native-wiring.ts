@@ -3,7 +3,7 @@
  * sockets through the native addon, layer unpacking through the safe tar extractor.
  */
 import type { Duplex, Readable } from 'node:stream';
-import { mount, umount, mknod, lsetxattr, SeqpacketSocket } from '../sys/index.js';
+import { mount, umount, mknod, lsetxattr, createFiles, SeqpacketSocket } from '../sys/index.js';
 import { applyLayer } from '../util/tar/index.js';
 import type { Mounter } from '../snapshots/index.js';
 import type { UnpackedLayer } from '../images/index.js';
@@ -18,6 +18,6 @@ export function connectSeqpacket(path: string): Promise<Duplex> {
 /** Unpacks a layer blob (any supported compression) into its own snapshot directory. */
 export async function layerUnpacker(blob: Readable, _mediaType: string, dir: string): Promise<UnpackedLayer> {
   const tar = await decompressedStream(blob);
-  const r = await applyLayer(tar, dir, { whiteoutFormat: 'overlay', fsOps: { mknod, lsetxattr } });
+  const r = await applyLayer(tar, dir, { whiteoutFormat: 'overlay', fsOps: { mknod, lsetxattr, createFiles } });
   return { diffId: r.diffId, size: r.size };
 }

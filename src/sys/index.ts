@@ -1,6 +1,7 @@
 /**
  * What Node cannot do by itself, over the native addon: SOCK_SEQPACKET sockets (conmon's attach
- * socket), mount(2), mknod(2) and extended attributes. Nothing else in Berth loads the addon.
+ * socket), mount(2), mknod(2), extended attributes and batched creation of
+ * small files. Nothing else in Berth loads the addon.
  */
 export {
   SeqpacketSocket,
@@ -26,4 +27,5 @@ export {
 } from './mount.js';
 export { mknod } from './mknod.js';
 export { lsetxattr, lgetxattr, llistxattr } from './xattr.js';
+export { createFiles } from './create-files.js';
 export { isSystemError, type SystemError } from './system-error.js';

@@ -53,6 +53,7 @@ export interface NativeAddon {
   umount(target: string, flags: number): Promise<void>;
   mknod(path: string, mode: number, major: number, minor: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;
+  createFiles(names: Buffer, data: Buffer, meta: Float64Array): Promise<void>;
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): string[];
   /** Test support: the server half of SOCK_SEQPACKET, which Berth itself never needs. */

@@ -17,12 +17,14 @@ const formats: ApplyLayerOptions['whiteoutFormat'][] = ['overlay', 'apply'];
 async function rejectsInvalid(s: Sandbox, entries: readonly FixtureEntry[] | Buffer, message?: RegExp): Promise<void> {
   for (const whiteoutFormat of formats) {
     const bytes = Buffer.isBuffer(entries) ? entries : await tarOf(entries);
-    const root = mkdtempSync(join(s.base, `root-${whiteoutFormat}-`));
-    await assert.rejects(applyLayer(streamOf(bytes), root, { whiteoutFormat, fsOps: nodeMakingFsOps() }), (err: unknown) => {
-      assert.ok(err instanceof InvalidArgumentError, `expected InvalidArgumentError, got ${String(err)}`);
-      if (message) assert.match(err.message, message);
-      return true;
-    });
+    for (const batched of [false, true]) {
+      const root = mkdtempSync(join(s.base, `root-${whiteoutFormat}-`));
+      await assert.rejects(applyLayer(streamOf(bytes), root, { whiteoutFormat, fsOps: nodeMakingFsOps({ batched }) }), (err: unknown) => {
+        assert.ok(err instanceof InvalidArgumentError, `expected InvalidArgumentError (batched: ${batched}), got ${String(err)}`);
+        if (message) assert.match(err.message, message);
+        return true;
+      });
+    }
   }
   s.assertOutsideUntouched();
 }
@@ -238,4 +240,16 @@ test('a file entry replacing an outside-pointing symlink writes a file, not thro
     await applyLayer(streamOf(bytes), root, { whiteoutFormat: 'apply' });
     assert.equal(lstatSync(join(root, 'passwd')).isFile(), true);
     assertOutsideUntouched();
+  }));
+
+test('new files still being written in batches never land through a symlink that replaces their directory', () =>
+  withSandbox(async (s) => {
+    for (const whiteoutFormat of formats) {
+      const root = mkdtempSync(join(s.base, `swap-${whiteoutFormat}-`));
+      const entries: FixtureEntry[] = [{ header: { name: 'a/', type: 'directory' } }];
+      for (let i = 0; i < 50; i++) entries.push({ header: { name: `a/f${i}` }, content: 'x' });
+      entries.push({ header: { name: 'a', type: 'symlink', linkname: s.outside } }, { header: { name: 'a/secret' }, content: 'overwritten' });
+      await assert.rejects(applyLayer(streamOf(await tarOf(entries)), root, { whiteoutFormat, fsOps: nodeMakingFsOps({ batched: true }) }), /below the symbolic link "a"/);
+    }
+    s.assertOutsideUntouched();
   }));

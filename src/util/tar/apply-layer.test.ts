@@ -9,7 +9,7 @@ import { InvalidArgumentError, NotImplementedError } from '../errors.js';
 import { RecordingFsOps } from './recording-fs-ops.js';
 import { fileTypeBits } from './fs-ops.js';
 import { packEntries } from './pack-entries.js';
-import { bytesOf, nodeMakingFsOps, streamOf, tarOf, withSandbox } from './layer-fixtures.js';
+import { bytesOf, nodeMakingFsOps, snapshot, streamOf, tarOf, withSandbox, type FixtureEntry } from './layer-fixtures.js';
 
 const t0 = new Date(1_500_000_000_000);
 
@@ -242,7 +242,7 @@ test('overlay whiteouts become 0:0 character devices and opaque markers an xattr
     assert.equal(existsSync(join(root, 'opt/.wh..wh..opq')), false);
     assert.deepEqual(readdirSync(join(root, 'opt')), ['new']);
     assert.deepEqual(
-      fsOps.calls.map((c) => (c.op === 'mknod' ? ['mknod', c.path.slice(root.length), c.mode, c.major, c.minor] : ['xattr', c.path.slice(root.length), c.name, c.value.toString()])),
+      fsOps.calls.map((c) => (c.op === 'mknod' ? ['mknod', c.path.slice(root.length), c.mode, c.major, c.minor] : c.op === 'lsetxattr' ? ['xattr', c.path.slice(root.length), c.name, c.value.toString()] : [c.op])),
       [
         ['mknod', '/etc/motd', fileTypeBits.S_IFCHR, 0, 0],
         ['mknod', '/var', fileTypeBits.S_IFCHR, 0, 0],
@@ -378,4 +378,43 @@ test('applyLayer refuses a root that is not a directory', () =>
   withSandbox(async ({ root }) => {
     writeFileSync(join(root, 'file'), '');
     await assert.rejects(applyLayer(streamOf(Buffer.alloc(0)), join(root, 'file'), { whiteoutFormat: 'overlay' }), InvalidArgumentError);
+  }));
+
+test('small files sent in batches (fsOps.createFiles) give the same tree as one fs call at a time', () =>
+  withSandbox(async ({ base }) => {
+    const entries: FixtureEntry[] = [{ header: { name: 'etc/', type: 'directory', mode: 0o755, mtime: t0 } }];
+    for (let d = 0; d < 7; d++) entries.push({ header: { name: `d${d}/`, type: 'directory', mode: 0o750 + d, mtime: t0 } });
+    // More files than one batch holds, in several directories, with varied metadata.
+    for (let i = 0; i < 700; i++) {
+      entries.push({ header: { name: `d${i % 7}/f${i}`, mode: i % 3 === 0 ? 0o4755 : 0o640, uid: i % 5, gid: i % 4, mtime: new Date(t0.getTime() + i * 1000) }, content: `file ${i} `.repeat(i % 50) });
+    }
+    entries.push(
+      { header: { name: 'sgid/', type: 'directory', mode: 0o2775, gid: 1000, mtime: t0 } },
+      { header: { name: 'sgid/f', gid: 0, mtime: t0 }, content: 'gid from the header' },
+      { header: { name: 'd1/f1' }, content: 'a later entry of the same name' },
+      { header: { name: 'd2/link', type: 'link', linkname: 'd2/f2', mtime: t0 } },
+      { header: { name: 'd3', mtime: t0 }, content: 'a file replacing a directory full of new files' },
+      { header: { name: 'd4/.wh.f4', mtime: t0 } },
+      { header: { name: 'big', mtime: t0 }, content: Buffer.alloc(300 * 1024, 7) },
+      { header: { name: 'etc/hostname', mtime: t0 }, content: 'h' },
+    );
+    const bytes = await tarOf(entries);
+    const trees: string[] = [];
+    for (const batched of [false, true]) {
+      const root = join(base, `root-${batched}`);
+      mkdirSync(root);
+      const fsOps = nodeMakingFsOps({ batched });
+      await applyLayer(streamOf(bytes, 4096), root, { whiteoutFormat: 'overlay', fsOps });
+      const batches = fsOps.callsOf('createFiles');
+      if (batched) {
+        assert.ok(batches.length >= 3, `700 small files take several batches, got ${batches.length}`);
+        assert.ok(batches.some((b) => b.paths.length > 100), 'a batch holds many files');
+      } else {
+        assert.equal(batches.length, 0);
+      }
+      trees.push(snapshot(root, true));
+    }
+    assert.deepEqual(trees[1]!.split('\n'), trees[0]!.split('\n'));
+    assert.match(trees[0]!, /^sgid\/f 100644 0:0 /m, 'the header gid wins in a setgid directory');
+    assert.match(trees[0]!, /^d0\/f0 104755 0:0 0 1 /m, 'setuid kept after chown');
   }));

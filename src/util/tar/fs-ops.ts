@@ -10,6 +10,13 @@ export interface LayerFsOps {
   mknod(path: string, mode: number, major: number, minor: number): void | Promise<void>;
   /** lsetxattr(2): never follows a symlink at `path`. */
   lsetxattr(path: string, name: string, value: Buffer): void | Promise<void>;
+  /**
+   * Optional: creates a batch of new files in one go (src/sys createFiles has the contract:
+   * NUL-terminated paths, contents back to back, six numbers per file in `meta`: length, uid,
+   * gid, mode, atime, mtime). A failure rejects with an error carrying `index`, the failed file.
+   * Without it, small files are created one fs call at a time.
+   */
+  createFiles?(names: Buffer, data: Buffer, meta: Float64Array): Promise<void>;
 }
 
 /** What packDirectory needs to store xattrs. */

@@ -16,12 +16,14 @@
  *   empty): everything inside them is in `unpacked`, so a name there that is not in `unpacked`
  *   does not exist. Small new files in fresh directories are finished concurrently (open, write,
  *   chown, chmod, utimes, close on the thread pool) while later entries are read; such a task
- *   touches only its own new name. Every other kind of step (replacing, removing, whiteouts,
+ *   touches only its own new name. Given fsOps.createFiles, they are gathered into batches and
+ *   each batch is one task. Every other kind of step (replacing, removing, whiteouts,
  *   hardlinks, walking an unknown parent) first waits for all tasks (`settle`), so it sees the
  *   tree exactly as the archive order defines it.
  */
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, rm, symlink, type FileHandle } from 'node:fs/promises';
 import { createFileFlags, createNewFile, lstatOrNull } from './layer-file-io.js';
+import { NewFileBatch } from './new-file-batch.js';
 import { BerthError, InternalError, InvalidArgumentError, NotImplementedError, errnoCode, errorMessage } from '../errors.js';
 import { baseName, cleanEntryName, joinName, maxNameBytes, opaqueMarker, parentName, whiteoutMetaPrefix, whiteoutPrefix } from './entry-name.js';
 import { fileTypeBits, isOverlayPrivateXattr, type LayerFsOps } from './fs-ops.js';
@@ -32,6 +34,11 @@ const opaqueXattr = 'trusted.overlay.opaque';
 const maxTaskFileSize = 128 * 1024;
 /** Concurrent file tasks: enough to keep the thread pool busy, bounding held data to 8 MiB. */
 const maxTasks = 64;
+/**
+ * Batches in flight with fsOps.createFiles: each occupies a threadpool thread, and decompression
+ * needs one too; two keep the kernel busy creating files on a small machine.
+ */
+const maxBatchTasks = 2;
 const context = 'Cannot apply layer: entry';
 
 export class LayerExtractor {
@@ -45,6 +52,8 @@ export class LayerExtractor {
   /** File tasks in flight; they never reject (the first failure is kept in `failure`). */
   private readonly tasks = new Set<Promise<void>>();
   private failure: Error | undefined;
+  /** Small new files not yet handed to fsOps.createFiles (when it is given). */
+  private batch = new NewFileBatch();
 
   private constructor(
     private readonly root: string,
@@ -77,6 +86,7 @@ export class LayerExtractor {
    * a failed extraction too (ignoring what it throws), so nothing writes under the root after.
    */
   async settle(): Promise<void> {
+    if (this.batch.count > 0) await this.sendBatch();
     while (this.tasks.size > 0) await Promise.all(this.tasks);
     if (this.failure) throw this.failure;
   }
@@ -270,10 +280,28 @@ export class LayerExtractor {
     const chunks: Buffer[] = [];
     if (data) for await (const chunk of data) chunks.push(chunk);
     this.markUnpacked(name);
+    if (this.options.fsOps?.createFiles) {
+      this.batch.add(this.hostPath(name), entry, chunks);
+      if (this.batch.full) await this.sendBatch();
+      return;
+    }
     while (this.tasks.size >= maxTasks) await Promise.race(this.tasks);
-    const task: Promise<void> = createNewFile(this.hostPath(name), chunks, entry)
+    this.track(createNewFile(this.hostPath(name), chunks, entry), () => entry.rawName);
+  }
+
+  /** Hands the gathered small files to fsOps.createFiles as one task (at most `maxBatchTasks` at a time). */
+  private async sendBatch(): Promise<void> {
+    const batch = this.batch;
+    this.batch = new NewFileBatch();
+    while (this.tasks.size >= maxBatchTasks) await Promise.race(this.tasks);
+    this.track(this.options.fsOps!.createFiles!(...batch.encode()), (err) => batch.rawNameOf(err) ?? '(a batch of new files)');
+  }
+
+  /** Runs `work` as a task; its failure is kept (named after `rawNameOf`) for `settle` and `apply` to throw. */
+  private track(work: Promise<void>, rawNameOf: (err: unknown) => string): void {
+    const task: Promise<void> = work
       .catch((err: unknown) => {
-        this.failure ??= wrapFsError(err, entry.rawName);
+        this.failure ??= wrapFsError(err, rawNameOf(err));
       })
       .finally(() => this.tasks.delete(task));
     this.tasks.add(task);

@@ -4,7 +4,8 @@
  * directory, and fs ops that make real device nodes with coreutils' mknod.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, constants as fsConstants, fchmodSync, fchownSync, futimesSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, lstatSync, mkdirSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -60,12 +61,18 @@ export interface Sandbox {
   assertOutsideUntouched(): void;
 }
 
-function snapshot(dir: string): string {
+/**
+ * One line per node below `dir`: name, mode, owner, size, links, mtime, then (`withContent`)
+ * a hash of the file's bytes or the link's target, else the ctime (which shows any write at all).
+ */
+export function snapshot(dir: string, withContent = false): string {
   const lines: string[] = [];
   const visit = (d: string, prefix: string): void => {
     for (const name of readdirSync(d).sort()) {
-      const st = lstatSync(join(d, name));
-      lines.push(`${prefix}${name} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.nlink} ${st.mtimeMs} ${st.ctimeMs}`);
+      const path = join(d, name);
+      const st = lstatSync(path);
+      const tail = !withContent ? st.ctimeMs : st.isFile() ? createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16) : st.isSymbolicLink() ? readlinkSync(path) : '';
+      lines.push(`${prefix}${name} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${st.nlink} ${st.mtimeMs} ${tail}`);
       if (st.isDirectory()) visit(join(d, name), `${prefix}${name}/`);
     }
   };
@@ -96,9 +103,13 @@ export async function withSandbox(fn: (s: Sandbox) => Promise<void>): Promise<vo
   }
 }
 
-/** RecordingFsOps that also creates real nodes with mknod(1) (runs as root); xattrs are only recorded. */
-export function nodeMakingFsOps(): RecordingFsOps {
+/**
+ * RecordingFsOps that also creates real nodes with mknod(1) (runs as root); xattrs are only
+ * recorded. `batched` adds createFiles (the reference below), so small files go in batches.
+ */
+export function nodeMakingFsOps(options: { batched?: boolean } = {}): RecordingFsOps {
   return new RecordingFsOps({
+    ...(options.batched ? { createFiles: createFilesReference } : {}),
     mknod(path, mode, major, minor) {
       const type = mode & 0o170000;
       const perm = (mode & 0o7777).toString(8);
@@ -106,4 +117,30 @@ export function nodeMakingFsOps(): RecordingFsOps {
       else execFileSync('mknod', ['-m', perm, path, type === fileTypeBits.S_IFBLK ? 'b' : 'c', String(major), String(minor)]);
     },
   });
+}
+
+/**
+ * The LayerFsOps.createFiles contract in plain synchronous fs calls (src/sys has the native
+ * one): lets this folder's tests send small files through the extractor's batching path.
+ */
+export async function createFilesReference(names: Buffer, data: Buffer, meta: Float64Array): Promise<void> {
+  const paths = names.toString().split('\0').slice(0, -1);
+  let offset = 0;
+  for (let i = 0; i < paths.length; i++) {
+    const [length, uid, gid, mode, atime, mtime] = meta.subarray(i * 6, i * 6 + 6) as unknown as number[];
+    try {
+      const fd = openSync(paths[i]!, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+      try {
+        writeSync(fd, data, offset, length!);
+        fchownSync(fd, uid!, gid!);
+        fchmodSync(fd, mode!);
+        futimesSync(fd, atime!, mtime!);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      throw Object.assign(err as Error, { index: i });
+    }
+    offset += length!;
+  }
 }

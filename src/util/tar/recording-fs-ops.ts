@@ -7,14 +7,26 @@ import type { LayerFsOps, XattrReader } from './fs-ops.js';
 
 export type FsOpCall =
   | { readonly op: 'mknod'; readonly path: string; readonly mode: number; readonly major: number; readonly minor: number }
-  | { readonly op: 'lsetxattr'; readonly path: string; readonly name: string; readonly value: Buffer };
+  | { readonly op: 'lsetxattr'; readonly path: string; readonly name: string; readonly value: Buffer }
+  | { readonly op: 'createFiles'; readonly paths: readonly string[] };
 
 export class RecordingFsOps implements LayerFsOps, XattrReader {
   readonly calls: FsOpCall[] = [];
   /** xattrs set so far, by path then name (what llistxattr/lgetxattr answer). */
   readonly xattrs = new Map<string, Map<string, Buffer>>();
 
-  constructor(private readonly forward?: Partial<LayerFsOps>) {}
+  /** Present only when there is a createFiles to forward to (the extractor checks for it). */
+  readonly createFiles?: (names: Buffer, data: Buffer, meta: Float64Array) => Promise<void>;
+
+  constructor(private readonly forward?: Partial<LayerFsOps>) {
+    const createFiles = forward?.createFiles;
+    if (createFiles) {
+      this.createFiles = async (names, data, meta) => {
+        this.calls.push({ op: 'createFiles', paths: names.toString().split('\0').slice(0, -1) });
+        await createFiles(names, data, meta);
+      };
+    }
+  }
 
   async mknod(path: string, mode: number, major: number, minor: number): Promise<void> {
     this.calls.push({ op: 'mknod', path, mode, major, minor });
