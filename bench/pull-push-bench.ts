@@ -9,7 +9,11 @@
  * push: the pulled image is tagged into a fresh, empty registry (a new one per run, so no layer
  *       exists there and none can be mounted) and `docker push` is timed.
  * Throughput = compressed bytes of the image / wall time. Engines take turns run by run (the
- * machine's load changes), each run after a `sync`. Prints medians and the ratio.
+ * machine's load changes), each run after `quiesce()`: a `sync` and, as root, dropping the
+ * kernel's caches. On this machine class the dentry and inode caches left by deleting tens of
+ * thousands of files (the previous run's rmi) make creating files several times slower for a
+ * while, for whichever engine runs next; dropping them gives every run the same start. The
+ * registry then reads its blobs cold, alike for both. Prints medians and the ratio.
  *
  *   node dist/bench/pull-push-bench.js [--runs 3] [--layers 4] [--layer-mb 100] [--files 20000]
  *                                       [--docker-host unix:///var/run/docker.sock] [--only pull|push|local]
@@ -169,6 +173,18 @@ async function docker(host: string, args: string[]): Promise<string> {
   return stdout;
 }
 
+let dropWarned = false;
+/** Flushes dirty data and drops the page, dentry and inode caches (see the header). */
+async function quiesce(): Promise<void> {
+  await pexec('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+  } catch (err) {
+    if (!dropWarned) console.error(`cannot drop the kernel's caches (${(err as Error).message}); runs will vary more`);
+    dropWarned = true;
+  }
+}
+
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = process.hrtime.bigint();
   await fn();
@@ -208,7 +224,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < (opts.only === 'local' ? 0 : runs); i++) {
       for (const e of engines) {
         await docker(e.host, ['rmi', '-f', image]).catch(() => '');
-        await pexec('sync');
+        await quiesce();
         const s = await timed(() => docker(e.host, ['pull', '-q', image]));
         results.get(e.name)!.pull.push(s);
         console.error(`  ${e.name} pull ${i + 1}/${runs}: ${s.toFixed(2)} s (${(bytes / 1e6 / s).toFixed(0)} MB/s)`);
@@ -220,7 +236,7 @@ async function main(): Promise<void> {
           const target = await startRegistry(work);
           const dest = `${target.host}/bench/pushed:latest`;
           await docker(e.host, ['tag', image, dest]);
-          await pexec('sync');
+          await quiesce();
           const s = await timed(() => docker(e.host, ['push', dest]));
           results.get(e.name)!.push.push(s);
           console.error(`  ${e.name} push ${i + 1}/${runs}: ${s.toFixed(2)} s (${(bytes / 1e6 / s).toFixed(0)} MB/s)`);
@@ -243,7 +259,7 @@ async function main(): Promise<void> {
         for (const e of engines) {
           const target = await startRegistry(work);
           for (let l = 0; l < layerFiles.length; l++) await docker(e.host, ['tag', `bench/local:${l}`, `${target.host}/bench/local:${l}`]);
-          await pexec('sync');
+          await quiesce();
           const s = await timed(() => docker(e.host, ['push', '-a', `${target.host}/bench/local`]));
           results.get(e.name)!.local!.push(s);
           console.error(`  ${e.name} push of local images ${i + 1}/${runs}: ${s.toFixed(2)} s (${(bytes / 1e6 / s).toFixed(0)} MB/s)`);
