@@ -7,7 +7,6 @@ import type { CommandImpl } from '../command.js';
 import { StatusError, type CliContext } from '../context.js';
 import type { ParsedFlags } from '../flags/flag-set.js';
 import { familiarTagged, parseReference } from '../format/reference.js';
-import { pullWithProgress } from './image-pull.js';
 import { monitorTtySize, proxySignals, streamHijacked } from './hijack-stream.js';
 import { buildCreatePlan, createFlags, runFlags, type CreatePlan } from './run-options.js';
 
@@ -27,6 +26,9 @@ function consoleSize(ctx: CliContext): [number, number] {
 
 /** docker run's pull: progress on stderr (bars when it is a terminal), nothing with --quiet. */
 async function pullImage(ctx: CliContext, client: EngineClient, image: string, platform: string, quiet: boolean): Promise<void> {
+  // Loaded only when a pull happens: it brings the registry auth and progress code, which every
+  // `run` of a local image would otherwise load for nothing.
+  const { pullWithProgress } = await import('./image-pull.js');
   await pullWithProgress(ctx, client, image, { ...(platform ? { platform } : {}), out: quiet ? null : ctx.stderr });
 }
 
