@@ -1,4 +1,4 @@
-export { RegistryStorage, referrerDescriptor, type BlobBody, type StoredManifest, type RegistryStorageOptions } from './registry-storage.js';
+export { RegistryStorage, referrerDescriptor, type BlobBody, type BlobFile, type StoredManifest, type RegistryStorageOptions } from './registry-storage.js';
 export type { BlobInfo } from './blob-store.js';
 export type { UploadSession } from './upload-store.js';
 export { isUploadId } from './upload-store.js';

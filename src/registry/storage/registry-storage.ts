@@ -5,7 +5,7 @@
  * of upstreams: a pull-through cache (../proxy/) stores what it fetched through storeFetchedBlob,
  * linkFetchedBlob and storeFetchedManifest, under the same leases and atomic commits as a push.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { isDigest, type Digest } from '../../util/digest.js';
 import type { Logger } from '../../util/log.js';
@@ -39,6 +39,18 @@ export interface BlobBody {
   readonly size: number;
   /** Rejects (BLOB_UNKNOWN, or why a fetch failed) before any byte is sent. */
   open(range?: { start: number; end: number }): Promise<Readable>;
+  /**
+   * A stored blob's bytes as its open file, for a sender that reads the file itself (pooled
+   * buffers, no stream); absent while the bytes still come from upstream. Rejects as `open` does.
+   */
+  openFile?(range?: { start: number; end: number }): Promise<BlobFile>;
+}
+
+/** Bytes `start`..`end` (inclusive) of an open blob file; whoever opened it closes `file`. */
+export interface BlobFile {
+  readonly file: FileHandle;
+  readonly start: number;
+  readonly end: number;
 }
 
 export interface RegistryStorageOptions {
@@ -122,16 +134,22 @@ export class RegistryStorage {
     const info = await this.statBlob(repository, d);
     if (!info) return undefined;
     const path = this.blobs.path(d);
+    // An open file keeps its bytes readable even if a collection unlinks the blob meanwhile.
+    const openFile = async (range?: { start: number; end: number }): Promise<BlobFile> => {
+      let file;
+      try {
+        file = await open(path, 'r');
+      } catch {
+        throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
+      }
+      return { file, start: range?.start ?? 0, end: range?.end ?? info.size - 1 };
+    };
     return {
       size: info.size,
+      openFile,
       open: async (range) => {
-        let fh;
-        try {
-          fh = await open(path, 'r');
-        } catch {
-          throw new RegistryError('BLOB_UNKNOWN', 'blob unknown to registry', { digest: d });
-        }
-        return fh.createReadStream({ highWaterMark: 512 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
+        const { file } = await openFile(range);
+        return file.createReadStream({ highWaterMark: 512 * 1024, ...(range ? { start: range.start, end: range.end } : {}) });
       },
     };
   }

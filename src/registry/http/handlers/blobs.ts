@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { isDigest, type Digest } from '../../../util/digest.js';
 import { RegistryError } from '../../../distribution/index.js';
 import { parseRange } from '../range.js';
+import { sendFileRange } from '../send-file-range.js';
 import type { RequestContext } from '../request-context.js';
 import { sendEmpty } from '../respond.js';
 
@@ -37,14 +38,26 @@ export async function getBlob(ctx: RequestContext<{ kind: 'blob'; name: string; 
     return;
   }
   // Open before answering: a blob collected since the stat (or a failed upstream fetch) is an error response, not a broken 200.
-  const stream = await blob.open(range);
+  const file = blob.openFile ? await blob.openFile(range) : undefined;
+  const stream = file ? undefined : await blob.open(range);
   if (range) {
     res.writeHead(206, { ...headers, 'Content-Length': range.end - range.start + 1, 'Content-Range': `bytes ${range.start}-${range.end}/${size}` });
   } else {
     res.writeHead(200, { ...headers, 'Content-Length': size });
   }
+  if (file) {
+    // A stored blob: read from its file in pooled buffers (see send-file-range.ts).
+    try {
+      await sendFileRange(res, file.file, file.start, file.end);
+    } catch {
+      res.destroy();
+    } finally {
+      await file.file.close().catch(() => {});
+    }
+    return;
+  }
   // A stream that fails (an upstream fetch that failed verification) aborts the response: never a complete one with bad bytes.
-  await pipeline(stream, res).catch(() => res.destroy());
+  await pipeline(stream!, res).catch(() => res.destroy());
 }
 
 export async function deleteBlob(ctx: RequestContext<{ kind: 'blob'; name: string; digest: string }>): Promise<void> {
