@@ -32,7 +32,7 @@ function drain(r: Readable): { bytes: () => Buffer; done: Promise<'ended' | Erro
   return { bytes: () => Buffer.concat(chunks), done };
 }
 
-function fetchOf(s: RegistryStorage, bytes: Buffer, onFinish?: (o: { ok: boolean; bytes: number }) => void) {
+function fetchOf(s: RegistryStorage, bytes: Buffer, onFinish?: (o: { ok: boolean; bytes: number }) => void, tuning: { memoryWindowBytes?: number; maxUnwrittenBytes?: number } = {}) {
   const source = new PassThrough();
   let opened = 0;
   const f = new BlobFetch({
@@ -46,6 +46,7 @@ function fetchOf(s: RegistryStorage, bytes: Buffer, onFinish?: (o: { ok: boolean
     storage: s,
     logger: Logger.silent(),
     ...(onFinish ? { onFinish } : {}),
+    ...tuning,
   });
   return { f, source, opened: () => opened };
 }
@@ -176,5 +177,49 @@ test('a download that fails before its first byte makes open() reject (an error 
   source.destroy(new Error('upstream answered 404'));
   await assert.rejects(opening, /upstream answered 404/);
   await f.finished;
+  assert.deepEqual(readdirSync(s.paths.ingest), []);
+});
+
+test('a reader that falls behind the memory window reads the file; a tiny unwritten bound only slows the download', async (t) => {
+  const s = await storageIn(t);
+  const blob = randomBytes(2_000_000);
+  const { f, source } = fetchOf(s, blob, undefined, { memoryWindowBytes: 10_000, maxUnwrittenBytes: 5_000 });
+  f.start();
+  const live = f.open();
+  // Many small chunks, each waiting for the source to take it (the download pauses while the file lags).
+  const feeding = (async () => {
+    for (let off = 0; off < blob.length; off += 7_000) {
+      if (!source.write(blob.subarray(off, off + 7_000))) await new Promise((r) => source.once('drain', r));
+    }
+    source.end();
+  })();
+  const a = drain(await live);
+  // Opened once the download is far past the window: its first bytes can only come from the file.
+  while (f.received < 1_500_000) await sleep(5);
+  const late = drain(await f.open({ start: 100, end: 1_999_000 }));
+  await feeding;
+  assert.equal(await a.done, 'ended');
+  assert.equal(await late.done, 'ended');
+  assert.ok(a.bytes().equals(blob), 'the live reader got the blob');
+  assert.ok(late.bytes().equals(blob.subarray(100, 1_999_001)), 'the late reader got its range, partly from the file');
+  await f.finished;
+  assert.equal(f.state, 'committed');
+  assert.ok(readFileSync(s.blobs.path(sha256Digest(blob))).equals(blob), 'the stored blob is whole');
+});
+
+test('upstream sending more than the size fails the download; nothing is stored', async (t) => {
+  const s = await storageIn(t);
+  const blob = randomBytes(1000);
+  const { f, source } = fetchOf(s, blob);
+  f.start();
+  const opening = f.open();
+  source.write(blob);
+  source.write(Buffer.from('extra'));
+  const a = drain(await opening);
+  const got = await a.done;
+  assert.ok(got instanceof Error && /more than its 1000 bytes/.test(got.message), String(got));
+  await f.finished;
+  assert.equal(f.state, 'failed');
+  assert.equal(existsSync(s.blobs.path(sha256Digest(blob))), false);
   assert.deepEqual(readdirSync(s.paths.ingest), []);
 });

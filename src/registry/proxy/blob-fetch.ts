@@ -1,9 +1,14 @@
 /**
  * One upstream download of a blob the cache lacks, shared by every client that asks for it while
  * it runs. The verified stream from upstream is written to a file under the storage's ingest/;
- * readers (client responses, each with its own byte range) tail that file through one shared
- * read handle, as fast as each of them can take it, so a slow client never slows the download
- * and many clients cause one upstream fetch.
+ * readers (client responses, each with its own byte range) follow it as fast as each of them can
+ * take it, so a slow client never slows the download and many clients cause one upstream fetch.
+ *
+ * The newest bytes stay in memory too (a window of the chunks as they came off the socket), and a
+ * reader inside that window sends those very buffers: no read back from the file, no copy, and no
+ * wait for the file write. A reader that falls behind the window reads the file (every byte
+ * before the window is written). File writes run beside the download, several chunks per call;
+ * when they lag by more than a bound, the download pauses until they catch up.
  *
  * Lifecycle: running → committed (the stream ended with its digest and size matched, the file was
  * fsynced and renamed into blobs/ and linked to every repository that asked) or → failed (the
@@ -43,23 +48,49 @@ export interface BlobFetchOptions {
   readonly onFinish?: (outcome: { ok: boolean; bytes: number; error?: Error }) => void;
   /** Maps a download failure to the error readers are destroyed with (and later open() rejects with). */
   readonly failure?: (err: unknown) => Error;
+  /** Bytes behind the newest that stay in memory for readers (default 4 MiB). */
+  readonly memoryWindowBytes?: number;
+  /** Received bytes not yet in the file at which the download pauses (default 8 MiB). */
+  readonly maxUnwrittenBytes?: number;
 }
 
 type State = 'running' | 'committed' | 'failed';
 
 const readChunk = 512 * 1024;
+/** The most one reader sends at once out of the window. */
+const maxSend = 1024 * 1024;
+/** Buffers handed to one writev call at most (the kernel's IOV_MAX is 1024). */
+const maxWriteBuffers = 256;
+
+/** A chunk as it came from upstream, at its offset in the blob. */
+interface Chunk {
+  readonly start: number;
+  readonly buf: Buffer;
+}
 
 export class BlobFetch {
   readonly digest: Digest;
   readonly size: number;
   private stateValue: State = 'running';
   private errorValue: Error | undefined;
+  /** Bytes that came from upstream (in the window, the file, or both). */
+  private receivedBytes = 0;
+  /** Bytes in the ingest file. */
   private writtenBytes = 0;
   private verifiedFlag = false;
   private readonly path: string;
   private readHandle: FileHandle | undefined;
+  /** Open while bytes are being written. */
+  private writeHandle: FileHandle | undefined;
   private ready: Promise<FileHandle> | undefined;
   private source: Readable | undefined;
+  private aborted: Error | undefined;
+  /** The newest chunks, oldest first; everything before window[0] is in the file. */
+  private window: Chunk[] = [];
+  private writing: Promise<void> | undefined;
+  private writeError: Error | undefined;
+  private readonly windowBytes: number;
+  private readonly maxUnwritten: number;
   private readers = 0;
   private readonly repositories: Set<string>;
   private waiters: Array<() => void> = [];
@@ -72,6 +103,8 @@ export class BlobFetch {
     this.size = opts.size;
     this.repositories = new Set([opts.repository]);
     this.path = opts.storage.newIngestPath();
+    this.windowBytes = opts.memoryWindowBytes ?? 4 * 1024 * 1024;
+    this.maxUnwritten = Math.max(1, opts.maxUnwrittenBytes ?? 8 * 1024 * 1024);
     this.finished = new Promise((r) => (this.resolveFinished = r));
   }
 
@@ -86,6 +119,11 @@ export class BlobFetch {
   /** Whether every byte arrived and matched the digest (the readers' last bytes may go). */
   get verified(): boolean {
     return this.verifiedFlag;
+  }
+
+  /** Bytes received from upstream so far. */
+  get received(): number {
+    return this.receivedBytes;
   }
 
   /** Bytes written to the ingest file so far. */
@@ -112,29 +150,17 @@ export class BlobFetch {
     this.source?.destroy(reason);
   }
 
-  private aborted: Error | undefined;
-  /** Open while bytes are being written. */
-  private writeHandle: FileHandle | undefined;
-
   private async run(): Promise<void> {
     try {
       const write = await this.ready!;
       if (this.aborted) throw this.aborted;
       const source = (this.source = this.opts.source());
-      for await (const chunk of source) {
-        const buf = chunk as Buffer;
-        let off = 0;
-        while (off < buf.length) {
-          const { bytesWritten } = await write.write(buf, off, buf.length - off, this.writtenBytes);
-          off += bytesWritten;
-          this.writtenBytes += bytesWritten;
-        }
-        this.notify();
-      }
+      await this.receive(source, write);
       // The client's stream ends only after size and digest matched.
-      if (this.writtenBytes !== this.size) throw new InternalError(`Cannot cache blob ${this.digest}: the upstream stream ended after ${this.writtenBytes} of ${this.size} bytes`);
+      if (this.receivedBytes !== this.size) throw new InternalError(`Cannot cache blob ${this.digest}: the upstream stream ended after ${this.receivedBytes} of ${this.size} bytes`);
       this.verifiedFlag = true;
       this.notify();
+      await this.flush(write);
       await write.sync();
       this.writeHandle = undefined;
       await write.close();
@@ -146,6 +172,7 @@ export class BlobFetch {
       this.finish(true);
     } catch (err) {
       this.source?.destroy();
+      await this.writing?.catch(() => {});
       const write = this.writeHandle;
       this.writeHandle = undefined;
       await write?.close().catch(() => {});
@@ -158,13 +185,148 @@ export class BlobFetch {
       await unlink(this.path).catch(() => {});
       this.errorValue = this.opts.failure ? this.opts.failure(err) : (err as Error);
       this.stateValue = 'failed';
-      this.opts.logger.warn('pull-through: blob fetch failed; nothing stored', { digest: this.digest, received: this.writtenBytes, size: this.size, error: err as Error });
+      this.opts.logger.warn('pull-through: blob fetch failed; nothing stored', { digest: this.digest, received: this.receivedBytes, size: this.size, error: err as Error });
       this.finish(false);
     }
   }
 
+  /**
+   * Takes the chunks as the socket gives them ('data', not an iterator, which would concatenate
+   * what is buffered into a copy) until the verified end; pauses while the file lags too far.
+   */
+  private receive(source: Readable, write: FileHandle): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        source.removeListener('data', onData);
+        source.removeListener('end', onEnd);
+        source.removeListener('error', onError);
+        source.removeListener('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onData = (chunk: Buffer) => {
+        if (this.receivedBytes + chunk.length > this.size) {
+          done(new InternalError(`Cannot cache blob ${this.digest}: upstream sent more than its ${this.size} bytes`));
+          return;
+        }
+        this.window.push({ start: this.receivedBytes, buf: chunk });
+        this.receivedBytes += chunk.length;
+        this.notify();
+        this.startWriting(write, (err) => done(err));
+        if (this.receivedBytes - this.writtenBytes > this.maxUnwritten) source.pause();
+      };
+      const onEnd = () => done();
+      const onError = (err: Error) => done(err);
+      // Destroyed without an error (abort() passes its reason; a plain destroy means the same).
+      const onClose = () => done(this.aborted ?? new InternalError(`Cannot cache blob ${this.digest}: the upstream stream closed early`));
+      source.on('data', onData);
+      source.once('end', onEnd);
+      source.once('error', onError);
+      source.once('close', onClose);
+      this.resumeSource = () => {
+        if (source.isPaused() && this.receivedBytes - this.writtenBytes <= this.maxUnwritten / 2) source.resume();
+      };
+    });
+  }
+
+  private resumeSource: () => void = () => {};
+
+  /** Runs the file writer unless it runs; it writes until the file holds every received byte. */
+  private startWriting(write: FileHandle, onError: (err: Error) => void): void {
+    if (this.writing) return;
+    this.writing = (async () => {
+      try {
+        while (this.writtenBytes < this.receivedBytes) {
+          const bufs = this.unwrittenBuffers();
+          const { bytesWritten } = await write.writev(bufs, this.writtenBytes);
+          if (bytesWritten <= 0) throw new InternalError(`Cannot cache blob ${this.digest}: writing its ingest file made no progress`);
+          this.writtenBytes += bytesWritten;
+          this.evict();
+          this.resumeSource();
+        }
+      } catch (err) {
+        this.writeError = err as Error;
+        onError(err as Error);
+      } finally {
+        this.writing = undefined;
+      }
+    })();
+  }
+
+  /** Waits until the file holds every received byte. */
+  private async flush(write: FileHandle): Promise<void> {
+    for (;;) {
+      if (this.writeError) throw this.writeError;
+      if (this.writing) await this.writing;
+      else if (this.writtenBytes < this.receivedBytes) this.startWriting(write, () => {});
+      else return;
+    }
+  }
+
+  /** The window's bytes from writtenBytes on, as buffers for one writev. */
+  private unwrittenBuffers(): Buffer[] {
+    const out: Buffer[] = [];
+    let i = this.chunkIndex(this.writtenBytes);
+    for (; i < this.window.length && out.length < maxWriteBuffers; i++) {
+      const c = this.window[i]!;
+      const skip = Math.max(0, this.writtenBytes - c.start);
+      out.push(skip > 0 ? c.buf.subarray(skip) : c.buf);
+    }
+    return out;
+  }
+
+  /** Drops the oldest chunks that are in the file and more than the window behind the newest byte. */
+  private evict(): void {
+    let n = 0;
+    const w = this.window;
+    while (n < w.length) {
+      const c = w[n]!;
+      const end = c.start + c.buf.length;
+      if (end > this.writtenBytes || this.receivedBytes - end < this.windowBytes) break;
+      n++;
+    }
+    if (n > 0) this.window = w.slice(n);
+  }
+
+  /** The index of the window chunk holding byte `pos` (pos must be in the window). */
+  private chunkIndex(pos: number): number {
+    const w = this.window;
+    let lo = 0;
+    let hi = w.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (w[mid]!.start <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Bytes from `pos` up to `limit` (exclusive) out of the window, without copying; undefined when pos is before it. */
+  inMemory(pos: number, limit: number): Buffer | undefined {
+    const first = this.window[0];
+    if (!first || pos < first.start || pos >= this.receivedBytes) return undefined;
+    let i = this.chunkIndex(pos);
+    const c = this.window[i]!;
+    const from = pos - c.start;
+    const to = Math.min(c.buf.length, limit - c.start);
+    const one = from === 0 && to === c.buf.length ? c.buf : c.buf.subarray(from, to);
+    // Several chunks are there: one larger write costs the socket (and the client) far less than
+    // many 64 KiB ones, for a copy.
+    const end = Math.min(limit, pos + maxSend);
+    if (c.start + c.buf.length >= end) return one;
+    const parts = [one];
+    let at = c.start + c.buf.length;
+    for (i++; i < this.window.length && at < end; i++) {
+      const next = this.window[i]!;
+      const take = Math.min(next.buf.length, end - at);
+      parts.push(take === next.buf.length ? next.buf : next.buf.subarray(0, take));
+      at += take;
+    }
+    return parts.length === 1 ? one : Buffer.concat(parts, at - pos);
+  }
+
   private finish(ok: boolean): void {
-    this.opts.onFinish?.({ ok, bytes: this.writtenBytes, ...(this.errorValue ? { error: this.errorValue } : {}) });
+    this.opts.onFinish?.({ ok, bytes: this.receivedBytes, ...(this.errorValue ? { error: this.errorValue } : {}) });
     this.notify();
     this.releaseReadHandle();
     this.resolveFinished();
@@ -184,11 +346,12 @@ export class BlobFetch {
   /** Wakes every reader waiting for bytes or the outcome. */
   private notify(): void {
     const w = this.waiters;
+    if (w.length === 0) return;
     this.waiters = [];
     for (const wake of w) wake();
   }
 
-  /** Resolves at the next write, at the verification, or at the end. */
+  /** Resolves at the next chunk, at the verification, or at the end. */
   changed(): Promise<void> {
     if (this.stateValue !== 'running') return Promise.resolve();
     return new Promise((r) => this.waiters.push(r));
@@ -198,6 +361,7 @@ export class BlobFetch {
     if (this.readers > 0 || this.stateValue === 'running') return;
     const h = this.readHandle;
     this.readHandle = undefined;
+    this.window = [];
     void h?.close().catch(() => {});
   }
 
@@ -218,7 +382,7 @@ export class BlobFetch {
     }
     // Until the first byte arrived the download may still fail outright (upstream's GET answers
     // an error): then the client gets an error response rather than a 200 that breaks off.
-    while (this.stateValue === 'running' && this.writtenBytes === 0) await this.changed();
+    while (this.stateValue === 'running' && this.receivedBytes === 0) await this.changed();
     const handle = this.readHandle;
     if (this.state === 'failed' || !handle) {
       this.readers--;
@@ -275,12 +439,23 @@ class FetchReader extends Readable {
           continue;
         }
         // Exclusive bound: the range's last byte goes only once the whole blob is verified.
-        const limit = verified ? this.end + 1 : Math.min(f.written, this.end);
+        const limit = verified ? this.end + 1 : Math.min(f.received, this.end);
         if (this.pos >= limit) {
           await f.changed();
           continue;
         }
-        const n = Math.min(limit - this.pos, readChunk);
+        const held = f.inMemory(this.pos, limit);
+        if (held) {
+          this.pos += held.length;
+          if (!this.push(held)) return;
+          continue;
+        }
+        // Behind the window: those bytes are in the file (read no further than it is written).
+        const n = Math.min(Math.min(limit, f.written) - this.pos, readChunk);
+        if (n <= 0) {
+          await f.changed();
+          continue;
+        }
         const buf = Buffer.allocUnsafe(n);
         const { bytesRead } = await this.handle.read(buf, 0, n, this.pos);
         if (this.destroyed) return;
