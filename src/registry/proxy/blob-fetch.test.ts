@@ -32,6 +32,13 @@ function drain(r: Readable): { bytes: () => Buffer; done: Promise<'ended' | Erro
   return { bytes: () => Buffer.concat(chunks), done };
 }
 
+/** A failed download left no blob, no link of team/app, and no ingest file. */
+async function assertNothingStored(s: RegistryStorage, blob: Buffer): Promise<void> {
+  assert.equal(existsSync(s.blobs.path(sha256Digest(blob))), false, 'no blob');
+  assert.equal(await s.repos.hasBlobLink('team/app', sha256Digest(blob)), false, 'no link');
+  assert.deepEqual(readdirSync(s.paths.ingest), [], 'no ingest file left');
+}
+
 function fetchOf(s: RegistryStorage, bytes: Buffer, onFinish?: (o: { ok: boolean; bytes: number }) => void, tuning: { memoryWindowBytes?: number; maxUnwrittenBytes?: number } = {}) {
   const source = new PassThrough();
   let opened = 0;
@@ -102,9 +109,7 @@ test('a failed download aborts every reader, stores nothing, and later opens rej
   await f.finished;
   assert.equal(f.state, 'failed');
   await assert.rejects(f.open(), /failed verification/);
-  assert.equal(existsSync(s.blobs.path(sha256Digest(blob))), false, 'no blob');
-  assert.equal(await s.repos.hasBlobLink('team/app', sha256Digest(blob)), false, 'no link');
-  assert.deepEqual(readdirSync(s.paths.ingest), [], 'no ingest file left');
+  await assertNothingStored(s, blob);
   assert.deepEqual(outcomes.map((o) => ({ ok: o.ok, bytes: o.bytes })), [{ ok: false, bytes: 60_000 }]);
 });
 
@@ -119,8 +124,7 @@ test('a stream that ends short of the size is a failure, even if the source did 
   const got = await a.done;
   assert.ok(got instanceof Error && /ended after 9000 of 10000 bytes/.test(got.message), String(got));
   await f.finished;
-  assert.equal(existsSync(s.blobs.path(sha256Digest(blob))), false);
-  assert.deepEqual(readdirSync(s.paths.ingest), []);
+  await assertNothingStored(s, blob);
 });
 
 test('repositories that join a running download are linked at its commit; abort fails it', async (t) => {
@@ -220,6 +224,5 @@ test('upstream sending more than the size fails the download; nothing is stored'
   assert.ok(got instanceof Error && /more than its 1000 bytes/.test(got.message), String(got));
   await f.finished;
   assert.equal(f.state, 'failed');
-  assert.equal(existsSync(s.blobs.path(sha256Digest(blob))), false);
-  assert.deepEqual(readdirSync(s.paths.ingest), []);
+  await assertNothingStored(s, blob);
 });

@@ -160,7 +160,7 @@ export class BlobFetch {
       if (this.receivedBytes !== this.size) throw new InternalError(`Cannot cache blob ${this.digest}: the upstream stream ended after ${this.receivedBytes} of ${this.size} bytes`);
       this.verifiedFlag = true;
       this.notify();
-      await this.flush(write);
+      await this.flush();
       await write.sync();
       this.writeHandle = undefined;
       await write.close();
@@ -212,7 +212,7 @@ export class BlobFetch {
         this.window.push({ start: this.receivedBytes, buf: chunk });
         this.receivedBytes += chunk.length;
         this.notify();
-        this.startWriting(write, (err) => done(err));
+        this.startWriting(write, done);
         if (this.receivedBytes - this.writtenBytes > this.maxUnwritten) source.pause();
       };
       const onEnd = () => done();
@@ -223,13 +223,14 @@ export class BlobFetch {
       source.once('end', onEnd);
       source.once('error', onError);
       source.once('close', onClose);
-      this.resumeSource = () => {
-        if (source.isPaused() && this.receivedBytes - this.writtenBytes <= this.maxUnwritten / 2) source.resume();
-      };
     });
   }
 
-  private resumeSource: () => void = () => {};
+  /** Lets a download paused by receive() go on once the file is within half the bound again. */
+  private resumeSource(): void {
+    const source = this.source;
+    if (source?.isPaused() && this.receivedBytes - this.writtenBytes <= this.maxUnwritten / 2) source.resume();
+  }
 
   /** Runs the file writer unless it runs; it writes until the file holds every received byte. */
   private startWriting(write: FileHandle, onError: (err: Error) => void): void {
@@ -253,14 +254,10 @@ export class BlobFetch {
     })();
   }
 
-  /** Waits until the file holds every received byte. */
-  private async flush(write: FileHandle): Promise<void> {
-    for (;;) {
-      if (this.writeError) throw this.writeError;
-      if (this.writing) await this.writing;
-      else if (this.writtenBytes < this.receivedBytes) this.startWriting(write, () => {});
-      else return;
-    }
+  /** Waits until the file holds every received byte (the writer runs until it does, or fails). */
+  private async flush(): Promise<void> {
+    await this.writing;
+    if (this.writeError) throw this.writeError;
   }
 
   /** The window's bytes from writtenBytes on, as buffers for one writev. */
@@ -301,7 +298,10 @@ export class BlobFetch {
     return lo;
   }
 
-  /** Bytes from `pos` up to `limit` (exclusive) out of the window, without copying; undefined when pos is before it. */
+  /**
+   * Bytes from `pos` up to `limit` (exclusive) out of the window: the chunk's own buffer, or one
+   * copy joining the chunks there up to maxSend; undefined when pos is before the window.
+   */
   inMemory(pos: number, limit: number): Buffer | undefined {
     const first = this.window[0];
     if (!first || pos < first.start || pos >= this.receivedBytes) return undefined;
@@ -310,8 +310,8 @@ export class BlobFetch {
     const from = pos - c.start;
     const to = Math.min(c.buf.length, limit - c.start);
     const one = from === 0 && to === c.buf.length ? c.buf : c.buf.subarray(from, to);
-    // Several chunks are there: one larger write costs the socket (and the client) far less than
-    // many 64 KiB ones, for a copy.
+    // Several chunks are there: one larger socket write instead of many of the socket's 64 KiB
+    // reads, for a copy.
     const end = Math.min(limit, pos + maxSend);
     if (c.start + c.buf.length >= end) return one;
     const parts = [one];
